@@ -1,0 +1,1 @@
+"""versus core: everything that is not UI. Never imports streamlit."""

@@ -1,0 +1,175 @@
+"""Load a checkpoint file safely, whatever shape its weights were saved in."""
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from core.errors import VersusError
+
+StateDict = dict[str, torch.Tensor]
+
+CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin", ".safetensors", ".tar")
+_EPOCH_IN_NAME = re.compile(r"(?:^|[^a-z])(?:epoch|ep|e)[_=\-]?(\d+)", re.IGNORECASE)
+_HASH_MEMO: dict[tuple[str, int, int], str] = {}
+
+
+@dataclass
+class Checkpoint:
+    """What a checkpoint file holds: a state_dict or a ready module, and what we know of it."""
+
+    path: str
+    sha256: str
+    format: str
+    state_dict: StateDict | None = None
+    module: nn.Module | None = None
+    epoch: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Content hash of a file (memoized by path, size and mtime; the key is the content)."""
+    st = os.stat(path)
+    key = (str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _HASH_MEMO:
+        h = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+        _HASH_MEMO[key] = h.hexdigest()
+    return _HASH_MEMO[key]
+
+
+def epoch_from_name(path: str | os.PathLike) -> int | None:
+    """Epoch number written in a filename (epoch_3.pt, model-ep12.ckpt, e5.pth), if any."""
+    m = _EPOCH_IN_NAME.search(Path(path).stem)
+    return int(m.group(1)) if m else None
+
+
+def natural_key(text: str) -> list[Any]:
+    """Sort key that orders digit runs by value: epoch_2 before epoch_10."""
+    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", text)]
+
+
+def list_checkpoints(folder: str | os.PathLike) -> list[Path]:
+    """Checkpoint files in a folder, sorted by epoch (natural sort on the name)."""
+    root = Path(folder).expanduser()
+    if not root.is_dir():
+        raise VersusError(f"The folder {folder} does not exist.")
+    files = [p for p in root.iterdir() if p.is_file() and p.suffix.lower() in CHECKPOINT_SUFFIXES]
+    return sorted(files, key=lambda p: natural_key(p.name))
+
+
+def _is_torchscript(path: Path) -> bool:
+    if not zipfile.is_zipfile(path):
+        return False
+    with zipfile.ZipFile(path) as zf:
+        return any(n.endswith("constants.pkl") or "/code/" in n for n in zf.namelist())
+
+
+def _strip_prefix(state: StateDict, prefix: str) -> StateDict:
+    if state and all(k.startswith(prefix) for k in state):
+        return {k[len(prefix):]: v for k, v in state.items()}
+    return state
+
+
+def _is_state_dict(obj: Any) -> bool:
+    return isinstance(obj, dict) and bool(obj) and all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in obj.items()
+    )
+
+
+def _unwrap(obj: Any) -> tuple[StateDict, dict[str, Any], str]:
+    """Find the model weights in a loaded object: plain, Lightning, or training-state dicts."""
+    if _is_state_dict(obj):
+        return _strip_prefix(dict(obj), "module."), {}, "state_dict"
+    if isinstance(obj, dict):
+        for key, fmt in (("state_dict", "lightning"), ("model_state_dict", "training_state"),
+                         ("model", "training_state"), ("net", "training_state")):
+            inner = obj.get(key)
+            if _is_state_dict(inner):
+                state = _strip_prefix(dict(inner), "module.")
+                state = _strip_prefix(state, "model.")
+                state = _strip_prefix(state, "module.")
+                extra = {k: v for k, v in obj.items() if isinstance(v, (int, float, str))}
+                return state, extra, fmt
+    raise VersusError("The file holds no model weights (no state_dict or model_state_dict inside).")
+
+
+def load_checkpoint(path: str | os.PathLike, trust: bool = False) -> Checkpoint:
+    """Load a checkpoint on the CPU without running code unless trust is given.
+
+    Handles a plain state_dict, DataParallel ("module." keys), Lightning ("state_dict" with
+    "model." keys), training state ("model_state_dict"), TorchScript and safetensors; a fully
+    pickled nn.Module only with trust.
+    """
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise VersusError(f"The checkpoint {path} does not exist.")
+    if p.stat().st_size == 0:
+        raise VersusError(f"The checkpoint {path} is empty.")
+    digest = file_sha256(p)
+    name_epoch = epoch_from_name(p)
+    if p.suffix.lower() == ".safetensors":
+        return _load_safetensors(p, digest, name_epoch)
+    if _is_torchscript(p):
+        try:
+            module = torch.jit.load(str(p), map_location="cpu")
+        except Exception as exc:
+            raise VersusError(f"The TorchScript file {path} cannot be loaded: {_short(exc)}.") from None
+        return Checkpoint(str(p), digest, "torchscript", module=module.eval(), epoch=name_epoch)
+    try:
+        obj = torch.load(p, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        if "weights_only" not in str(exc) and "Weights only" not in str(exc):
+            raise VersusError(f"The checkpoint {path} is not a readable PyTorch file.") from None
+        if not trust:
+            raise VersusError(
+                f"The checkpoint {path} is a full pickle that can run code when loaded; "
+                "it was not loaded. Load it only if you trust its author (--trust, or the "
+                "'Trust this file' box)."
+            ) from None
+        obj = _load_trusted(p)
+    except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise VersusError(
+            f"The checkpoint {path} cannot be read (truncated or not a PyTorch file): {_short(exc)}."
+        ) from None
+    if isinstance(obj, nn.Module):
+        return Checkpoint(str(p), digest, "pickled_module", module=obj.eval(), epoch=name_epoch)
+    state, extra, fmt = _unwrap(obj)
+    epoch = extra.get("epoch") if isinstance(extra.get("epoch"), int) else name_epoch
+    return Checkpoint(str(p), digest, fmt, state_dict=state, epoch=epoch, extra=extra)
+
+
+def _load_trusted(p: Path) -> Any:
+    try:
+        return torch.load(p, map_location="cpu", weights_only=False)
+    except Exception as exc:
+        raise VersusError(f"The trusted checkpoint {p} cannot be loaded: {_short(exc)}.") from None
+
+
+def _load_safetensors(p: Path, digest: str, name_epoch: int | None) -> Checkpoint:
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(p), framework="pt", device="cpu") as fh:
+            meta = fh.metadata() or {}
+            state = {k: fh.get_tensor(k) for k in fh.keys()}
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise VersusError(f"The safetensors file {p} cannot be read: {_short(exc)}.") from None
+    state = _strip_prefix(_strip_prefix(state, "module."), "model.")
+    epoch = int(meta["epoch"]) if str(meta.get("epoch", "")).isdigit() else name_epoch
+    return Checkpoint(str(p), digest, "safetensors", state_dict=state, epoch=epoch, extra=dict(meta))
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:160]

@@ -1,0 +1,109 @@
+"""The command line: python -m core compare ... (see DESIGN.md for the contract)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from core.comparison import Comparison
+from core.datasets import load_data
+from core.errors import VersusError
+from core.preprocessing import parse_floats, parse_size
+from core.sources import CheckpointSource, PrepOverrides, evaluate
+from core.summary import predictions_frame, summarize
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage mistake as one line and exit 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise VersusError(f"{message} (see python -m core compare --help).")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of `python -m core`."""
+    parser = _Parser(prog="python -m core", description="Compare two image classifiers.")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    c = sub.add_parser("compare", help="compare model A with model B on one evaluation set")
+    c.add_argument("--a", required=True, help="source of model A (checkpoint path, ...)")
+    c.add_argument("--b", required=True, help="source of model B")
+    c.add_argument("--arch", help="architecture of both models")
+    c.add_argument("--arch-a", help="architecture of model A")
+    c.add_argument("--arch-b", help="architecture of model B")
+    c.add_argument("--data", default="digits", help="digits | imagefolder:PATH | mnist:ROOT | ...")
+    c.add_argument("--size", help="resize to H or HxW")
+    c.add_argument("--channels", type=int, choices=(1, 3))
+    c.add_argument("--mean", help="normalization mean, comma separated")
+    c.add_argument("--std", help="normalization std, comma separated")
+    c.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    c.add_argument("--batch-size", type=int, default=256)
+    c.add_argument("--trust", action="store_true", help="allow full pickles that can run code")
+    c.add_argument("--intersect", action="store_true", help="compare on the ids A and B share")
+    c.add_argument("--out", required=True, help="output folder")
+    return parser
+
+
+def _overrides(args: argparse.Namespace) -> PrepOverrides:
+    return PrepOverrides(
+        size=parse_size(args.size) if args.size else None,
+        channels=args.channels,
+        mean=parse_floats(args.mean, "--mean") if args.mean else None,
+        std=parse_floats(args.std, "--std") if args.std else None,
+    )
+
+
+def compare(args: argparse.Namespace) -> dict[str, Any]:
+    """Run one comparison and write summary.json and predictions.parquet into args.out."""
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise VersusError(f"--out {out} exists and is not a folder.")
+    over = _overrides(args)
+    data = load_data(args.data)
+    for name in data.skipped[:1]:
+        print(f"note: skipped {len(data.skipped)} non-image files (first: {name})", file=sys.stderr)
+    src_a = CheckpointSource(args.a, args.arch_a or args.arch, args.trust)
+    src_b = CheckpointSource(args.b, args.arch_b or args.arch, args.trust)
+    pa, pb = evaluate([src_a, src_b], data, over, args.device, args.batch_size)
+    cmp = Comparison.build(pa, pb, intersect=args.intersect)
+    summary = summarize(cmp, args.a, args.b, preprocessing={"a": pa.meta["preprocessing"],
+                                                             "b": pb.meta["preprocessing"]},
+                        architecture={"a": pa.meta["arch_note"], "b": pb.meta["arch_note"]},
+                        epoch={"a": pa.meta["epoch"], "b": pb.meta["epoch"]}, data=data.name)
+    for side, p in (("A", pa), ("B", pb)):
+        print(f"{side}: {p.meta['arch_note']}; preprocessing {p.meta['preprocessing']}", file=sys.stderr)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    predictions_frame(cmp).to_parquet(out / "predictions.parquet", index=False)
+    write_report(cmp, summary, out)
+    return summary
+
+
+def write_report(cmp: Comparison, summary: dict[str, Any], out: Path) -> None:
+    """DIR/report.html (the report issue fills it in; until then a minimal page)."""
+    a, b = summary["a"], summary["b"]
+    html = (
+        "<!doctype html><meta charset='utf-8'><title>versus report</title>"
+        f"<h1>versus: A vs B on {summary['n']} examples</h1>"
+        f"<p>Accuracy A {a['accuracy']:.4f}, B {b['accuracy']:.4f}; fixed {summary['fixed']}, "
+        f"regressed {summary['regressed']}.</p>"
+    )
+    (out / "report.html").write_text(html)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command != "compare":
+            raise VersusError("Say what to do: python -m core compare --a SRC --b SRC --out DIR.")
+        summary = compare(args)
+    except VersusError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    print(f"A accuracy {summary['a']['accuracy']:.4f}, B accuracy {summary['b']['accuracy']:.4f}, "
+          f"fixed {summary['fixed']}, regressed {summary['regressed']}; wrote {args.out}")
+    return 0

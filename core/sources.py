@@ -1,0 +1,149 @@
+"""From source specs to Predictions: checkpoints evaluated here, with an on-disk cache."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from torch import nn
+
+from core import architectures as archs
+from core.cache import ArrayCache, make_key
+from core.checkpoints import Checkpoint, file_sha256, load_checkpoint
+from core.datasets import EvalData
+from core.errors import VersusError
+from core.inference import Progress, pick_device, run_models
+from core.predictions import Predictions
+from core.preprocessing import Preprocessing
+
+CACHE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class CheckpointSource:
+    """A checkpoint file and how to build its model."""
+
+    path: str
+    arch: str | None = None
+    trust: bool = False
+    label: str | None = None
+
+    def display(self) -> str:
+        """Short name for tables and captions."""
+        return self.label or self.path
+
+
+@dataclass(frozen=True)
+class PrepOverrides:
+    """Preprocessing the user asked for; None fields are inferred."""
+
+    size: tuple[int, int] | None = None
+    channels: int | None = None
+    mean: tuple[float, ...] | None = None
+    std: tuple[float, ...] | None = None
+
+
+@dataclass
+class ResolvedModel:
+    """A loaded model, its architecture, preprocessing and cache identity."""
+
+    source: CheckpointSource
+    checkpoint: Checkpoint
+    module: nn.Module
+    arch_label: str
+    arch_note: str
+    prep: Preprocessing
+    identity: dict[str, Any] = field(default_factory=dict)
+
+
+def resolve_model(src: CheckpointSource, data: EvalData, over: PrepOverrides) -> ResolvedModel:
+    """Load the checkpoint, build and fill its architecture, and settle its preprocessing."""
+    ckpt = load_checkpoint(src.path, trust=src.trust)
+    spec = None
+    if ckpt.module is not None:
+        module, label, note = ckpt.module, ckpt.format, f"{ckpt.format} (no architecture needed)"
+        if src.arch:
+            note += f"; --arch {src.arch} ignored"
+    else:
+        if src.arch:
+            spec = archs.parse_arch(src.arch)
+            note = f"{spec.label()} (given)"
+        else:
+            spec = archs.autodetect(ckpt.state_dict)
+            note = f"{spec.label()} (auto-detected)"
+        module = archs.load_into(spec, ckpt.state_dict)
+        label = spec.label()
+    channels = over.channels or archs.first_conv_channels(module) or data.native_channels
+    mean, std = over.mean, over.std
+    if mean is None and std is None:
+        known = archs.known_normalization(spec)
+        if known is not None:
+            mean, std = tuple(known[0]), tuple(known[1])
+    size = over.size or data.default_size
+    prep = Preprocessing(size=size, channels=channels, mean=mean, std=std)
+    arch_id = label
+    if spec is not None and spec.kind == "file":
+        arch_id += ":" + file_sha256(spec.path)
+    identity = {"v": CACHE_VERSION, "checkpoint": ckpt.sha256, "arch": arch_id,
+                "data": data.fingerprint, "prep": prep.key()}
+    return ResolvedModel(src, ckpt, module, label, note, prep, identity)
+
+
+def _predictions(r: ResolvedModel, data: EvalData, scores: np.ndarray, feats: np.ndarray | None) -> Predictions:
+    if scores.shape[1] != len(data.class_names):
+        raise VersusError(
+            f"{r.source.display()} outputs {scores.shape[1]} classes but the data has "
+            f"{len(data.class_names)}."
+        )
+    meta = {"source": r.source.display(), "checkpoint_sha256": r.checkpoint.sha256,
+            "epoch": r.checkpoint.epoch, "format": r.checkpoint.format, "arch": r.arch_label,
+            "arch_note": r.arch_note, "preprocessing": r.prep.as_dict(), "data": data.name}
+    return Predictions(data.ids, data.truth, scores, data.class_names, samples=data,
+                       features=feats, meta=meta)
+
+
+def evaluate(
+    sources: list[CheckpointSource],
+    data: EvalData,
+    over: PrepOverrides = PrepOverrides(),
+    device: str = "auto",
+    batch_size: int = 256,
+    keep_features: bool = False,
+    cache: ArrayCache | None = None,
+    progress: Progress | None = None,
+) -> list[Predictions]:
+    """Predictions of each checkpoint on data; cached results are reused and the rest are
+    computed together in one pass over the data."""
+    if len(data) == 0:
+        raise VersusError("The evaluation data holds no examples.")
+    resolved = [resolve_model(s, data, over) for s in sources]
+    cache = cache if cache is not None else ArrayCache()
+    keys = [make_key({**r.identity, "features": keep_features}) for r in resolved]
+    found = [cache.get(k) for k in keys]
+    todo = [j for j, f in enumerate(found) if f is None or len(f["scores"]) != len(data)]
+    todo = list(dict.fromkeys(todo))
+    # Same checkpoint, same identity: compute once.
+    unique: dict[str, int] = {}
+    for j in todo:
+        unique.setdefault(keys[j], j)
+    if unique:
+        idx = list(unique.values())
+        outs = run_models([resolved[j].module for j in idx], [resolved[j].prep for j in idx], data,
+                          pick_device(device), batch_size, keep_features, progress)
+        for j, out in zip(idx, outs):
+            arrays = {"scores": out.scores}
+            if out.features is not None:
+                arrays["features"] = out.features
+            cache.put(keys[j], arrays)
+            for k in todo:
+                if keys[k] == keys[j]:
+                    found[k] = arrays
+    elif progress is not None:
+        progress(len(data), len(data), 0.0)
+    return [_predictions(r, data, f["scores"], f.get("features")) for r, f in zip(resolved, found)]
+
+
+def checkpoint_label(path: str | Path) -> str:
+    """A short label for a checkpoint path: its file name."""
+    return Path(path).name
