@@ -101,6 +101,10 @@ def run_models(
         for h in hooks:
             if h is not None:
                 h.remove()
+        if device.type == "cuda":
+            for m in models:
+                m.to("cpu")
+            torch.cuda.empty_cache()
     return [
         ModelOutput(
             np.concatenate(scores[j]).astype(np.float32) if scores[j] else np.zeros((0, 0), np.float32),

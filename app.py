@@ -1,0 +1,30 @@
+"""versus: compare two image classifiers side by side.
+
+Entry point: shared sidebar (sources for A and B), then the page chosen in the navigation.
+Pages are discovered from pages/NN_name.py, in file-name order.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from ui import sidebar, state
+
+PAGES_DIR = Path(__file__).parent / "pages"
+
+
+def discover_pages() -> list:
+    """One st.Page per pages/NN_name.py; the title is the name part, capitalized."""
+    pages = []
+    for path in sorted(PAGES_DIR.glob("[0-9]*_*.py")):
+        slug = path.stem.split("_", 1)[1]
+        pages.append(st.Page(str(path), title=slug.replace("_", " ").capitalize(), url_path=slug,
+                             default=not pages))
+    return pages
+
+
+st.set_page_config(page_title="versus", layout="wide")
+page = st.navigation(discover_pages())
+state.update(sidebar.draw())
+page.run()

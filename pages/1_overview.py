@@ -1,0 +1,50 @@
+"""Overview: headline metrics of A and B, the change, and the per-class table."""
+import streamlit as st
+
+from core.summary import overview_table, per_class_table, summarize
+from ui.state import require
+
+current = require()
+cmp = current.comparison
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _summary(_cmp, key: tuple) -> dict:
+    return summarize(_cmp, current.label_a, current.label_b)
+
+
+summary = _summary(cmp, (current.label_a, current.label_b, cmp.a.meta.get("checkpoint_sha256"),
+                         cmp.b.meta.get("checkpoint_sha256"), cmp.n, current.data.fingerprint))
+a, b = summary["a"], summary["b"]
+
+st.title("Overview")
+st.caption(f"**A** {current.label_a}  vs  **B** {current.label_b} on {cmp.n:,} examples of {current.data.name}")
+
+cols = st.columns(4)
+cols[0].metric("Accuracy A", f"{a['accuracy']:.2%}")
+cols[1].metric("Accuracy B", f"{b['accuracy']:.2%}", f"{(b['accuracy'] - a['accuracy']) * 100:+.2f} pts")
+cols[2].metric("Macro F1 A", f"{a['macro_f1']:.4f}")
+cols[3].metric("Macro F1 B", f"{b['macro_f1']:.4f}", f"{b['macro_f1'] - a['macro_f1']:+.4f}")
+
+cols = st.columns(4)
+cols[0].metric("Fixed (A wrong, B right)", f"{summary['fixed']:,}")
+cols[1].metric("Regressed (A right, B wrong)", f"{summary['regressed']:,}")
+cols[2].metric("Disagree (different guesses)", f"{summary['disagree']:,}")
+cols[3].metric("Both wrong", f"{summary['both_wrong']:,}")
+
+st.subheader("Metrics")
+st.dataframe(overview_table(summary), hide_index=True, width="stretch",
+             column_config={c: st.column_config.NumberColumn(format="%.4f") for c in ("A", "B", "B - A")})
+
+st.subheader("Per class")
+per_class = per_class_table(summary)
+st.dataframe(per_class, hide_index=True, width="stretch",
+             column_config={c: st.column_config.NumberColumn(format="%.4f")
+                            for c in per_class.columns if c not in ("class", "support")})
+
+with st.expander("Models"):
+    for side, p in (("A", cmp.a), ("B", cmp.b)):
+        m = p.meta
+        epoch = f", epoch {m['epoch']}" if m.get("epoch") is not None else ""
+        st.markdown(f"**{side}**: `{m.get('source')}`{epoch}; architecture {m.get('arch_note')}; "
+                    f"format {m.get('format')}; preprocessing `{m.get('preprocessing')}`")

@@ -1,0 +1,1 @@
+"""Streamlit glue shared by app.py and pages/: sidebar widgets and session state."""

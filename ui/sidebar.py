@@ -1,0 +1,161 @@
+"""The shared sidebar: sources for A and B, evaluation data, preprocessing, device."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+import torch
+
+from core.cache import atomic_write_bytes, default_root
+from core.checkpoints import CHECKPOINT_SUFFIXES, epoch_from_name, list_checkpoints
+from core.datasets import DATA_KINDS
+from core.demo import demo_checkpoints, demo_dir
+from core.errors import VersusError
+from core.preprocessing import parse_floats, parse_size
+from core.sources import CheckpointSource, PrepOverrides
+
+SOURCE_KINDS = ["Epoch folder", "Checkpoint file", "Upload"]
+DATA_LABELS = {
+    "digits": "Digits (embedded demo)", "imagefolder": "ImageFolder", "mnist": "MNIST",
+    "fashionmnist": "FashionMNIST", "kmnist": "KMNIST", "cifar10": "CIFAR-10",
+    "cifar100": "CIFAR-100", "svhn": "SVHN",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the sidebar chose; None for a side whose source is not ready."""
+
+    a: CheckpointSource | None
+    b: CheckpointSource | None
+    data: str
+    over: PrepOverrides
+    device: str
+    batch_size: int
+
+
+def _ensure_demo() -> Path:
+    folder = demo_dir()
+    if not all((folder / f"epoch_{e}.pt").is_file() for e in range(1, 6)):
+        with st.spinner("Training the demo checkpoints on digits (first run only, under a minute)..."):
+            demo_checkpoints()
+    return folder
+
+
+def _epoch_label(path: Path) -> str:
+    epoch = epoch_from_name(path)
+    return f"{path.name}  (epoch {epoch})" if epoch is not None else path.name
+
+
+def _folder_source(side: str, default_index: int) -> str | None:
+    folder = st.text_input("Folder of checkpoints", key=f"{side}_folder",
+                           help="A folder of epoch checkpoints; sorted by epoch (epoch_2 before epoch_10).")
+    if not folder.strip():
+        return None
+    try:
+        files = list_checkpoints(folder.strip())
+    except VersusError as exc:
+        st.error(str(exc))
+        return None
+    if not files:
+        st.error(f"{folder} holds no checkpoint files ({', '.join(CHECKPOINT_SUFFIXES)}).")
+        return None
+    names = [f.name for f in files]
+    key = f"{side}_ckpt"
+    if st.session_state.get(key) not in names:
+        st.session_state[key] = names[default_index if default_index >= 0 else len(names) + default_index]
+    choice = st.selectbox("Checkpoint", names, key=key,
+                          format_func=lambda n: _epoch_label(Path(folder.strip()) / n))
+    return str(Path(folder.strip()) / choice)
+
+
+def _upload_source(side: str) -> str | None:
+    up = st.file_uploader("Checkpoint file", key=f"{side}_upload",
+                          type=[s.lstrip(".") for s in CHECKPOINT_SUFFIXES])
+    if up is None:
+        return None
+    data = up.getvalue()
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    target = default_root() / "uploads" / digest / Path(up.name).name
+    if not target.is_file():
+        atomic_write_bytes(target, data)
+    return str(target)
+
+
+def _side(side: str, title: str, default_index: int) -> CheckpointSource | None:
+    st.subheader(title)
+    kind = st.selectbox("Source", SOURCE_KINDS, key=f"{side}_kind")
+    if kind == "Epoch folder":
+        path = _folder_source(side, default_index)
+    elif kind == "Checkpoint file":
+        path = st.text_input("Checkpoint path", key=f"{side}_path").strip() or None
+    else:
+        path = _upload_source(side)
+    arch = st.text_input(
+        "Architecture", key=f"{side}_arch", placeholder="auto-detect",
+        help="convnet, a torchvision name (resnet18, ...), or path/to/file.py:ClassName(k=v). "
+             "Blank: auto-detect; TorchScript needs none.",
+    ).strip() or None
+    trust = st.checkbox(
+        "Trust this file (may run code)", key=f"{side}_trust",
+        help="A fully pickled model can run any code when loaded. Tick only for files whose "
+             "author you trust; otherwise only plain weights are read.",
+    )
+    if path is None:
+        return None
+    label = Path(path).name
+    return CheckpointSource(path, arch, trust, label=label)
+
+
+def _data() -> str:
+    st.subheader("Evaluation data")
+    kind = st.selectbox("Dataset", list(DATA_KINDS), key="data_kind", format_func=DATA_LABELS.get)
+    if kind == "digits":
+        return "digits"
+    path = st.text_input("Folder" if kind == "imagefolder" else "Dataset root", key="data_path",
+                         help="Read from local files only; nothing is downloaded.").strip()
+    return f"{kind}:{path}" if path else ""
+
+
+def _overrides() -> PrepOverrides:
+    with st.expander("Preprocessing"):
+        st.caption("Pixels are scaled to [0, 1], then resized, converted and normalized. "
+                   "Blank fields are inferred from the data and the model.")
+        size = st.text_input("Resize to (H or HxW)", key="prep_size", placeholder="auto").strip()
+        channels = st.selectbox("Channels", ["auto", "1 (grayscale)", "3 (RGB)"], key="prep_channels")
+        mean = st.text_input("Normalize mean", key="prep_mean", placeholder="none, e.g. 0.485,0.456,0.406").strip()
+        std = st.text_input("Normalize std", key="prep_std", placeholder="none, e.g. 0.229,0.224,0.225").strip()
+    return PrepOverrides(
+        size=parse_size(size) if size else None,
+        channels=None if channels == "auto" else int(channels[0]),
+        mean=parse_floats(mean, "Mean") if mean else None,
+        std=parse_floats(std, "Std") if std else None,
+    )
+
+
+def _defaults() -> None:
+    if "a_folder" not in st.session_state:
+        folder = str(_ensure_demo())
+        st.session_state["a_folder"] = folder
+        st.session_state.setdefault("b_folder", folder)
+
+
+def draw() -> Settings | None:
+    """Draw the sidebar and return the settings, or None when one of them is invalid."""
+    _defaults()
+    with st.sidebar:
+        a = _side("a", "Model A", 0)
+        b = _side("b", "Model B", -1)
+        data = _data()
+        try:
+            over = _overrides()
+        except VersusError as exc:
+            st.error(str(exc))
+            return None
+        st.subheader("Run")
+        devices = ["auto", "cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+        device = st.selectbox("Device", devices, key="device")
+        batch = int(st.number_input("Batch size", 1, 4096, 256, key="batch_size"))
+    return Settings(a, b, data, over, device, batch)

@@ -1,0 +1,125 @@
+"""The current Comparison: computed from the sidebar settings, shared by every page."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from core.comparison import Comparison, IdMismatch
+from core.datasets import EvalData, load_data, parse_data
+from core.errors import VersusError
+from core.predictions import Predictions
+from core.sources import evaluate
+from ui.lru import BoundedLRU
+from ui.sidebar import Settings
+
+KEY = "versus_comparison"
+
+
+@dataclass
+class Current:
+    """What pages read: the comparison and the labels of its two sides."""
+
+    comparison: Comparison
+    label_a: str
+    label_b: str
+    data: EvalData
+
+
+@st.cache_resource
+def _predictions_cache() -> BoundedLRU:
+    """Predictions pairs shared by every session of this server (bounded)."""
+    return BoundedLRU(max_entries=16)
+
+
+@st.cache_resource
+def _data_cache() -> BoundedLRU:
+    """Loaded evaluation sets shared by every session of this server (bounded)."""
+    return BoundedLRU(max_entries=4)
+
+
+def _stamp(path: str) -> tuple:
+    """Cheap change marker of a file or folder (the disk cache itself keys on content)."""
+    p = Path(path).expanduser()
+    try:
+        st_ = p.stat()
+    except OSError:
+        return (path,)
+    marks = [(str(p), st_.st_size, st_.st_mtime_ns)]
+    if p.is_dir():
+        marks += [(c.name, c.stat().st_mtime_ns) for c in sorted(p.iterdir()) if c.is_dir()]
+    return tuple(marks)
+
+
+def _data(spec: str) -> EvalData:
+    kind, path = parse_data(spec)
+    key = (spec, _stamp(path) if path else ())
+    cache = _data_cache()
+    data = cache.get(key)
+    if data is None:
+        with st.spinner(f"Reading {spec}..."):
+            data = load_data(spec)
+        cache.put(key, data)
+    return data
+
+
+def _pair(s: Settings, data: EvalData) -> tuple[Predictions, Predictions]:
+    key = (s.a, s.b, _stamp(s.a.path), _stamp(s.b.path), data.fingerprint, s.over, s.device)
+    cache = _predictions_cache()
+    pair = cache.get(key)
+    if pair is None:
+        bar = st.progress(0.0, text="Inference...")
+
+        def progress(done: int, total: int, rate: float) -> None:
+            bar.progress(done / max(total, 1), text=f"Inference: {done}/{total} images, {rate:,.0f} images/s")
+
+        pair = tuple(evaluate([s.a, s.b], data, s.over, s.device, s.batch_size, progress=progress))
+        bar.empty()
+        cache.put(key, pair)
+    return pair
+
+
+def update(settings: Settings | None) -> Current | None:
+    """Compute (or fetch) the comparison for the settings; show one st.error on a user mistake."""
+    st.session_state.pop(KEY, None)
+    if settings is None:
+        return None
+    if settings.a is None or settings.b is None:
+        st.info("Choose a source for Model A and Model B in the sidebar.")
+        return None
+    if not settings.data:
+        st.info("Give the folder of the evaluation data in the sidebar.")
+        return None
+    try:
+        data = _data(settings.data)
+        if data.skipped:
+            st.warning(f"Skipped {len(data.skipped)} files that are not images: "
+                       f"{', '.join(data.skipped[:3])}{' ...' if len(data.skipped) > 3 else ''}")
+        pa, pb = _pair(settings, data)
+        intersect = st.session_state.get("intersect", False)
+        try:
+            cmp = Comparison.build(pa, pb, intersect=intersect)
+        except IdMismatch as exc:
+            st.error(str(exc))
+            st.checkbox("Compare on the intersection", key="intersect")
+            return None
+    except VersusError as exc:
+        st.error(str(exc))
+        return None
+    except MemoryError:
+        st.error("Out of memory while evaluating; lower the batch size or use a smaller dataset.")
+        return None
+    current = Current(cmp, settings.a.display(), settings.b.display(), data)
+    st.session_state[KEY] = current
+    return current
+
+
+def require() -> Current:
+    """The current comparison for a page; stops the page with a hint when there is none."""
+    current = st.session_state.get(KEY)
+    if current is None:
+        st.info("No comparison yet: fix the sources in the sidebar.")
+        st.stop()
+    return current
+
