@@ -1,6 +1,7 @@
 """Predictions: one model's output on one evaluation set."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -97,6 +98,9 @@ class _SubsetSamples:
     def __init__(self, parent: Samples, index: np.ndarray) -> None:
         self.parent = parent
         self.index = index
+        parent_fp = getattr(parent, "fingerprint", None) or str(id(parent))
+        digest = hashlib.sha256(np.ascontiguousarray(index, dtype=np.int64).tobytes()).hexdigest()[:16]
+        self.fingerprint = f"{parent_fp}[{digest}]"
 
     def image(self, i: int) -> np.ndarray:
         return self.parent.image(int(self.index[i]))
