@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
+import pandas as pd
 
 from core.errors import VersusError
 from core.predictions import Predictions
@@ -88,6 +90,7 @@ class Comparison:
         status[~ra & ~rb & (ga != gb)] = BOTH_WRONG_DIFF
         self.status = status
         self.disagree = ga != gb
+        self.guess_a, self.guess_b = ga, gb
 
     @property
     def n(self) -> int:
@@ -126,3 +129,180 @@ class Comparison:
         """Status of each example as a string."""
         names = np.array([STATUS_NAMES[k] for k in range(len(STATUS_NAMES))], dtype=object)
         return names[self.status]
+
+    def guess(self, side: str) -> np.ndarray:
+        """Top-1 guesses of side "a" or "b"."""
+        return self.guess_a if side == "a" else self.guess_b
+
+    def confidence(self, side: str) -> np.ndarray:
+        """Score of the guessed class of side "a" or "b", per example."""
+        return self._conf_a if side == "a" else self._conf_b
+
+    @cached_property
+    def _conf_a(self) -> np.ndarray:
+        return self.a.scores[np.arange(self.n), self.guess_a]
+
+    @cached_property
+    def _conf_b(self) -> np.ndarray:
+        return self.b.scores[np.arange(self.n), self.guess_b]
+
+    @cached_property
+    def truth_delta(self) -> np.ndarray:
+        """B's score of the true class minus A's, per example."""
+        rows = np.arange(self.n)
+        return self.b.scores[rows, self.truth] - self.a.scores[rows, self.truth]
+
+    @cached_property
+    def _ids_lower(self) -> pd.Series:
+        return pd.Series(self.ids, dtype="str").str.lower()
+
+    @cached_property
+    def _id_rank(self) -> np.ndarray:
+        rank = np.empty(self.n, dtype=np.int64)
+        rank[np.argsort(self.ids, kind="stable")] = np.arange(self.n)
+        return rank
+
+    def status_mask(self, name: str) -> np.ndarray:
+        """Boolean per example for a status filter name (see STATUS_FILTERS)."""
+        if name not in STATUS_FILTERS:
+            raise VersusError(f"Unknown status filter {name!r}; use one of {', '.join(STATUS_FILTERS)}.")
+        if name == "all":
+            return np.ones(self.n, dtype=bool)
+        if name == "disagree":
+            return self.disagree
+        return np.isin(self.status, _STATUS_CODES[name])
+
+    def select(self, f: "ExampleFilter") -> np.ndarray:
+        """Row indices (ascending) of the examples that pass every part of the filter."""
+        mask = self.status_mask(f.status)
+        for values, column in ((f.truth, self.truth), (f.guess_a, self.guess_a), (f.guess_b, self.guess_b)):
+            if values:
+                mask = mask & np.isin(column, values)
+        for (low, high), conf in ((f.conf_a, self._conf_a), (f.conf_b, self._conf_b)):
+            if low > 0.0 or high < 1.0:
+                mask = mask & (conf >= low) & (conf <= high)
+        text = f.id_text.strip().lower()
+        if text:
+            mask = mask & self._ids_lower.str.contains(text, regex=False).to_numpy(dtype=bool)
+        return np.flatnonzero(mask)
+
+    def sort(self, rows: np.ndarray, by: str, descending: bool = False) -> np.ndarray:
+        """rows reordered by a SORTS key (ties keep no particular order, but the same one every time)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if by == "id":
+            key = self._id_rank[rows]
+        elif by == "delta":
+            key = self.truth_delta[rows]
+        elif by in ("conf_a", "conf_b"):
+            key = self.confidence(by[-1])[rows]
+        else:
+            raise VersusError(f"Unknown sort {by!r}; use one of {', '.join(SORTS)}.")
+        order = np.argsort(-key if descending else key)
+        return rows[order]
+
+    def errors(self, side: str, truth: tuple[int, ...] = (), guess: tuple[int, ...] = (),
+               conf: tuple[float, float] = (0.0, 1.0), other: str = "any") -> np.ndarray:
+        """Row indices where side's guess is wrong, narrowed by truth / guess / confidence
+        and by whether the other side is "right", "wrong" or "any" on the same example."""
+        g = self.guess(side)
+        mask = g != self.truth
+        if truth:
+            mask &= np.isin(self.truth, truth)
+        if guess:
+            mask &= np.isin(g, guess)
+        if conf[0] > 0.0 or conf[1] < 1.0:
+            c = self.confidence(side)
+            mask &= (c >= conf[0]) & (c <= conf[1])
+        if other != "any":
+            other_right = self.guess("b" if side == "a" else "a") == self.truth
+            mask &= other_right if other == "right" else ~other_right
+        return np.flatnonzero(mask)
+
+    def errors_matrix(self, side: str) -> np.ndarray:
+        """C x C counts of side's errors: row = guessed class, column = true class."""
+        c = len(self.class_names)
+        g = self.guess(side)
+        wrong = g != self.truth
+        flat = np.bincount(g[wrong] * c + self.truth[wrong], minlength=c * c)
+        return flat.reshape(c, c)
+
+    def errors_by_guess(self) -> pd.DataFrame:
+        """Per guessed class: errors of A and of B, B minus A, and which model errs more;
+        classes ordered by total errors (most first), then by class order."""
+        ea = self.errors_matrix("a").sum(axis=1)
+        eb = self.errors_matrix("b").sum(axis=1)
+        more = np.where(ea > eb, "A", np.where(eb > ea, "B", "same"))
+        table = pd.DataFrame({
+            "guess": self.class_names, "errors_a": ea, "errors_b": eb,
+            "b_minus_a": eb - ea, "more_mistakes": more,
+        })
+        order = np.lexsort((np.arange(len(ea)), -(ea + eb)))
+        return table.iloc[order].reset_index(drop=True)
+
+    def table(self, rows: np.ndarray) -> pd.DataFrame:
+        """The given rows as a table people read: id, class names, status, confidences and
+        every class score of A and of B."""
+        rows = np.asarray(rows, dtype=np.int64)
+        names = np.asarray(self.class_names, dtype=object)
+        out = pd.DataFrame({
+            "id": self.ids[rows],
+            "truth": names[self.truth[rows]],
+            "guess_a": names[self.guess_a[rows]],
+            "guess_b": names[self.guess_b[rows]],
+            "status": self.status_names()[rows],
+            "confidence_a": self._conf_a[rows],
+            "confidence_b": self._conf_b[rows],
+            "truth_delta": self.truth_delta[rows],
+        })
+        scores = {f"score_a_{k}": self.a.scores[rows, j] for j, k in enumerate(self.class_names)}
+        scores |= {f"score_b_{k}": self.b.scores[rows, j] for j, k in enumerate(self.class_names)}
+        return pd.concat([out, pd.DataFrame(scores)], axis=1)
+
+
+# Status filters people choose from, with their labels.
+STATUS_FILTERS = {
+    "disagree": "A and B disagree",
+    "all": "All",
+    "fixed": "Fixed (A wrong, B right)",
+    "regressed": "Regressed (A right, B wrong)",
+    "both_wrong": "Both wrong",
+    "both_right": "Both right",
+}
+_STATUS_CODES = {
+    "fixed": [FIXED],
+    "regressed": [REGRESSED],
+    "both_wrong": [BOTH_WRONG_SAME, BOTH_WRONG_DIFF],
+    "both_right": [BOTH_RIGHT],
+}
+# Sort keys people choose from, with their labels.
+SORTS = {
+    "delta": "B's true-class score minus A's",
+    "conf_a": "A's confidence",
+    "conf_b": "B's confidence",
+    "id": "Id",
+}
+
+
+@dataclass(frozen=True)
+class ExampleFilter:
+    """Which examples to show: a status filter, class sets (empty = any class) for the
+    truth and each side's guess, confidence ranges of A and B, and a text the id contains."""
+
+    status: str = "disagree"
+    truth: tuple[int, ...] = ()
+    guess_a: tuple[int, ...] = ()
+    guess_b: tuple[int, ...] = ()
+    conf_a: tuple[float, float] = (0.0, 1.0)
+    conf_b: tuple[float, float] = (0.0, 1.0)
+    id_text: str = ""
+
+
+def page_of(rows: np.ndarray, page: int, size: int) -> np.ndarray:
+    """The rows of 1-based page number page of the given size (empty past the end)."""
+    start = (max(page, 1) - 1) * size
+    return rows[start : start + size]
+
+
+def page_count(total: int, size: int) -> int:
+    """Number of pages of size needed for total rows (at least 1)."""
+    return max(1, -(-total // size))
