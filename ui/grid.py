@@ -6,7 +6,7 @@ from typing import Sequence
 import numpy as np
 import streamlit as st
 
-from core.thumbnails import thumbnail_png
+from core.thumbnails import thumbnail_urls
 
 
 def image_grid(samples, rows: Sequence[int], captions: Sequence[str], columns: int = 6,
@@ -15,15 +15,16 @@ def image_grid(samples, rows: Sequence[int], captions: Sequence[str], columns: i
     rows = list(np.asarray(rows, dtype=np.int64).tolist())
     if not rows:
         return
+    urls = thumbnail_urls(samples, np.asarray(rows, dtype=np.int64), px)
     for start in range(0, len(rows), columns):
         cols = st.columns(columns)
-        for j, i in enumerate(rows[start : start + columns]):
+        for j in range(min(columns, len(rows) - start)):
             k = start + j
             with cols[j]:
-                try:
-                    st.image(thumbnail_png(samples.image(i), px), width=px)
-                except Exception:
+                if urls[k] is None:
                     st.caption("(image unavailable)")
+                else:
+                    st.image(urls[k], width=px)
                 text = captions[k]
                 if colors is not None and colors[k]:
                     text = f":{colors[k]}[{text}]"
