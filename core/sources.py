@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 from torch import nn
@@ -16,6 +16,7 @@ from core.errors import VersusError
 from core.inference import Progress, pick_device, run_models
 from core.predictions import Predictions
 from core.preprocessing import Preprocessing
+from core.tables import FILE_SUFFIXES, TABLE_SUFFIX, ColumnMap, load_predictions_file, load_table_file
 
 CACHE_VERSION = 1
 
@@ -147,3 +148,90 @@ def evaluate(
 def checkpoint_label(path: str | Path) -> str:
     """A short label for a checkpoint path: its file name."""
     return Path(path).name
+
+
+# ---- logged predictions: tables, predictions files, W&B runs ----------------------------------
+
+TABLE_KINDS = ("file", "offline", "wandb")
+
+
+@dataclass(frozen=True)
+class TableSource:
+    """Logged predictions: kind "file" (a `.table.json` file, a run_table artifact folder, or a
+    CSV/Parquet file), "offline" (an offline run folder) or "wandb" (entity/project/run_id);
+    key and version pick a run's table (None: its only table, latest version). digest, when
+    known, is the content digest of that version, so cache keys follow content."""
+
+    kind: str
+    location: str
+    key: str | None = None
+    version: str | None = None
+    mapping: ColumnMap = ColumnMap()
+    label: str | None = None
+    digest: str | None = None
+
+    def display(self) -> str:
+        """Short name for tables and captions."""
+        return self.label or ":".join(p for p in (self.location, self.key, self.version) if p)
+
+
+def parse_source(spec: str, arch: str | None = None, trust: bool = False) -> CheckpointSource | TableSource:
+    """A CLI SRC: `wandb:ENTITY/PROJECT/RUN_ID[:KEY[:VERSION]]`, a `.csv`/`.parquet` file, a
+    `.table.json` file, a folder holding `*.table.json`, an offline run folder, else a checkpoint."""
+    if spec.startswith("wandb:"):
+        parts = spec[len("wandb:"):].split(":")
+        if len(parts) > 3 or not parts[0]:
+            raise VersusError(f"{spec} is not wandb:ENTITY/PROJECT/RUN_ID[:TABLE_KEY[:VERSION]].")
+        parts += [None] * (3 - len(parts))
+        return TableSource("wandb", parts[0], parts[1] or None, parts[2] or None)
+    p = Path(spec).expanduser()
+    if p.is_dir() and any(p.glob("run-*.wandb")):
+        return TableSource("offline", spec)
+    if p.is_dir() or p.name.endswith(TABLE_SUFFIX) or p.suffix.lower() in FILE_SUFFIXES:
+        return TableSource("file", spec)
+    return CheckpointSource(spec, arch, trust)
+
+
+def load_table_source(src: TableSource) -> Predictions:
+    """Predictions of a table source (no model is run)."""
+    if src.kind == "wandb":
+        from core import wandb_api, wandb_source
+
+        return wandb_source.load_run_table(wandb_api.connect(), src.location, src.key, src.version, src.mapping)
+    if src.kind == "offline":
+        from core.offline_run import load_offline_table
+
+        return load_offline_table(src.location, src.key, src.version, src.mapping)
+    if Path(src.location).suffix.lower() in FILE_SUFFIXES:
+        return load_predictions_file(src.location, src.mapping)
+    return load_table_file(src.location, src.mapping, src.key)
+
+
+def load_sources(sources: list[CheckpointSource | TableSource], data: Callable[[], EvalData],
+                 **evaluate_args: Any) -> tuple[list[Predictions], EvalData]:
+    """Predictions of each source and the evaluation data they share. Checkpoints are
+    evaluated together in one pass over data() (called only when there is a checkpoint);
+    tables are loaded. Without checkpoints the data is the tables' own (table_data)."""
+    ckpts = [s for s in sources if isinstance(s, CheckpointSource)]
+    out: dict[int, Predictions] = {}
+    ev = data() if ckpts else None
+    if ckpts:
+        for s, p in zip(ckpts, evaluate(ckpts, ev, **evaluate_args)):
+            out[id(s)] = p
+    preds = [out[id(s)] if isinstance(s, CheckpointSource) else load_table_source(s) for s in sources]
+    return preds, ev if ev is not None else table_data(preds)
+
+
+def table_data(preds: list[Predictions]) -> EvalData:
+    """The evaluation set of table sources: the first one's ids, truth, classes and images,
+    fingerprinted by the content of every table."""
+    first = preds[0]
+    digest = "+".join(str(p.meta.get("table_sha256")) for p in preds)
+
+    def image(i: int) -> np.ndarray:
+        if first.samples is None:
+            raise VersusError("This table holds no images.")
+        return first.samples.image(i)
+
+    return EvalData(f"table {first.meta.get('source', '')}", first.ids, first.truth,
+                    list(first.class_names), image, f"tables:{digest}", None, 1)
