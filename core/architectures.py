@@ -56,7 +56,7 @@ BUILTINS: dict[str, Callable[[StateDict], nn.Module]] = {"convnet": _convnet_fro
 AUTODETECT_TORCHVISION = [
     "resnet18", "resnet34", "resnet50", "mobilenet_v2", "mobilenet_v3_small",
     "mobilenet_v3_large", "efficientnet_b0", "squeezenet1_1", "shufflenet_v2_x1_0",
-    "densenet121", "vgg11", "vgg16", "alexnet", "regnet_y_400mf", "convnext_tiny",
+    "densenet121", "vgg11", "vgg16", "alexnet", "convnext_tiny",
 ]
 
 
@@ -219,8 +219,11 @@ def autodetect(state: StateDict) -> ArchSpec:
     if classes is not None:
         for name in AUTODETECT_TORCHVISION:
             tried.append(name)
-            with torch.device("meta"):
-                module = _torchvision_model(name, classes)
+            try:
+                with torch.device("meta"):
+                    module = _torchvision_model(name, classes)
+            except Exception:  # a model whose constructor needs real tensors cannot be matched
+                continue
             if _shape_signature(module) == have:
                 return ArchSpec("torchvision", name)
     raise VersusError(

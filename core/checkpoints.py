@@ -5,6 +5,7 @@ import hashlib
 import os
 import pickle
 import re
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ StateDict = dict[str, torch.Tensor]
 
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin", ".safetensors", ".tar")
 _EPOCH_IN_NAME = re.compile(r"(?:^|[^a-z])(?:epoch|ep|e)[_=\-]?(\d+)", re.IGNORECASE)
+_UNSAFE_GLOBAL = re.compile(r"Unsupported (?:global|class):? (?:GLOBAL )?([\w.]+)")
 _HASH_MEMO: dict[tuple[str, int, int], str] = {}
 
 
@@ -122,20 +124,23 @@ def load_checkpoint(path: str | os.PathLike, trust: bool = False) -> Checkpoint:
         return _load_safetensors(p, digest, name_epoch)
     if _is_torchscript(p):
         try:
-            module = torch.jit.load(str(p), map_location="cpu")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)
+                module = torch.jit.load(str(p), map_location="cpu")
         except Exception as exc:
             raise VersusError(f"The TorchScript file {path} cannot be loaded: {_short(exc)}.") from None
         return Checkpoint(str(p), digest, "torchscript", module=module.eval(), epoch=name_epoch)
     try:
         obj = torch.load(p, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        if "weights_only" not in str(exc) and "Weights only" not in str(exc):
-            raise VersusError(f"The checkpoint {path} is not a readable PyTorch file.") from None
+        found = _UNSAFE_GLOBAL.search(str(exc))
+        if found is None:
+            raise VersusError(f"The checkpoint {path} cannot be read (truncated or not a PyTorch file).") from None
         if not trust:
             raise VersusError(
-                f"The checkpoint {path} is a full pickle that can run code when loaded; "
-                "it was not loaded. Load it only if you trust its author (--trust, or the "
-                "'Trust this file' box)."
+                f"The checkpoint {path} is a full pickle that can run code when loaded (it "
+                f"references {found.group(1)}); it was not loaded. Load it only if you trust "
+                "its author (--trust, or the 'Trust this file' box)."
             ) from None
         obj = _load_trusted(p)
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as exc:

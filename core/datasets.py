@@ -25,7 +25,8 @@ class EvalData:
     """An evaluation set: ids, truth, class names and lazy uint8 images.
 
     `native_size` is (H, W) when every image has the same size, `default_size` the size a
-    model should see by default, `native_channels` 1 or 3.
+    model should see by default, `native_channels` 1 or 3; `array` holds every image when the
+    set lives in memory (then batches are sliced, not decoded one by one).
     """
 
     name: str
@@ -38,6 +39,7 @@ class EvalData:
     native_channels: int
     default_size: tuple[int, int] | None = None
     skipped: list[str] = field(default_factory=list)
+    array: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -53,7 +55,7 @@ def _array_data(name: str, images: np.ndarray, truth: np.ndarray, ids: list[str]
     channels = 3 if images.ndim == 4 else 1
     return EvalData(name, np.array(ids, dtype=object), np.asarray(truth, np.int64), classes,
                     lambda i: images[i], fingerprint, tuple(images.shape[1:3]), channels,
-                    default_size or tuple(images.shape[1:3]))
+                    default_size or tuple(images.shape[1:3]), array=images)
 
 
 # ---- digits ---------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from torch import nn
 
 from core.datasets import EvalData
 from core.errors import VersusError
-from core.preprocessing import Preprocessing, apply, to_tensor
+from core.preprocessing import Preprocessing, apply, batch_to_tensor, to_tensor
 
 Progress = Callable[[int, int, float], None]  # (done, total, images per second)
 
@@ -47,8 +47,17 @@ def _classifier_input_hook(model: nn.Module, store: list) -> torch.utils.hooks.R
     return last.register_forward_hook(lambda _m, inp, _out: store.append(inp[0].flatten(1).float().cpu()))
 
 
-def _collate(tensors: list[torch.Tensor], size: tuple[int, int] | None) -> torch.Tensor:
+def _decode(data: EvalData, lo: int, hi: int) -> torch.Tensor | list[torch.Tensor]:
+    """Rows lo..hi as one float batch (in-memory sets) or a list of CxHxW tensors."""
+    if data.array is not None:
+        return batch_to_tensor(data.array[lo:hi])
+    return [to_tensor(data.image(i)) for i in range(lo, hi)]
+
+
+def _collate(tensors: torch.Tensor | list[torch.Tensor], size: tuple[int, int] | None) -> torch.Tensor:
     """Stack CxHxW tensors, resizing each to size first when their sizes differ."""
+    if isinstance(tensors, torch.Tensor):
+        return tensors
     shapes = {tuple(t.shape) for t in tensors}
     if len(shapes) == 1:
         return torch.stack(tensors)
@@ -88,7 +97,7 @@ def run_models(
     try:
         with torch.inference_mode():
             for lo in range(0, n, batch_size):
-                raw = [to_tensor(data.image(i)) for i in range(lo, min(lo + batch_size, n))]
+                raw = _decode(data, lo, min(lo + batch_size, n))
                 for prep, members in groups.items():
                     x = apply(_collate(raw, prep.size).to(device, non_blocking=True), prep)
                     for j in members:

@@ -64,8 +64,15 @@ def parse_floats(text: str, what: str) -> tuple[float, ...]:
 
 def to_tensor(img: np.ndarray) -> torch.Tensor:
     """uint8 HxW or HxWxC into float CxHxW in [0, 1]."""
-    t = torch.from_numpy(np.ascontiguousarray(img))
+    t = torch.from_numpy(np.array(img, dtype=np.uint8, copy=True))
     t = t.unsqueeze(0) if t.ndim == 2 else t.permute(2, 0, 1)
+    return t.float().div_(255.0)
+
+
+def batch_to_tensor(images: np.ndarray) -> torch.Tensor:
+    """uint8 NxHxW or NxHxWxC into float NxCxHxW in [0, 1]."""
+    t = torch.from_numpy(np.array(images, dtype=np.uint8, copy=True))
+    t = t.unsqueeze(1) if t.ndim == 3 else t.permute(0, 3, 1, 2)
     return t.float().div_(255.0)
 
 

@@ -1,0 +1,133 @@
+"""Every checkpoint format gives identical scores; unsafe and broken files are refused clearly."""
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from core.architectures import ConvNet, autodetect
+from core.cache import ArrayCache
+from core.checkpoints import epoch_from_name, list_checkpoints, load_checkpoint, natural_key
+from core.datasets import load_digits_test
+from core.errors import VersusError
+from core.sources import CheckpointSource, evaluate
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(3)
+    return ConvNet().eval()
+
+
+@pytest.fixture(scope="module")
+def formats(model, tmp_path_factory):
+    """The same weights saved in every supported format."""
+    d = tmp_path_factory.mktemp("formats")
+    sd = model.state_dict()
+    paths = {}
+    paths["plain"] = d / "plain.pt"
+    torch.save(sd, paths["plain"])
+    paths["dataparallel"] = d / "dp.pth"
+    torch.save({f"module.{k}": v for k, v in sd.items()}, paths["dataparallel"])
+    paths["lightning"] = d / "lightning.ckpt"
+    torch.save({"state_dict": {f"model.{k}": v for k, v in sd.items()}, "epoch": 3, "global_step": 120},
+               paths["lightning"])
+    paths["training_state"] = d / "train.tar"
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    torch.save({"model_state_dict": sd, "optimizer_state_dict": opt.state_dict(), "epoch": 7},
+               paths["training_state"])
+    paths["torchscript"] = d / "scripted.pt"
+    torch.jit.script(model).save(str(paths["torchscript"]))
+    paths["safetensors"] = d / "weights-epoch_2.safetensors"
+    save_file({k: v.contiguous() for k, v in sd.items()}, str(paths["safetensors"]))
+    paths["pickle"] = d / "full.pt"
+    torch.save(model, paths["pickle"])
+    return paths
+
+
+def _plain_scores(model, data):
+    from core.demo import DEMO_PREP
+    from core.preprocessing import apply
+
+    x = torch.from_numpy(np.stack([data.image(i) for i in range(len(data))])).float().div(255).unsqueeze(1)
+    with torch.no_grad():
+        return torch.softmax(model(apply(x, DEMO_PREP)), dim=1).numpy()
+
+
+def test_every_format_gives_identical_scores(model, formats, tmp_path):
+    data = load_digits_test()
+    expected = _plain_scores(model, data)
+    names = list(formats)
+    sources = [CheckpointSource(str(formats[n]), trust=(n == "pickle")) for n in names]
+    preds = evaluate(sources, data, cache=ArrayCache(tmp_path / "cache"))
+    for name, p in zip(names, preds):
+        np.testing.assert_allclose(p.scores, expected, atol=1e-6, err_msg=name)
+        np.testing.assert_array_equal(p.guess, expected.argmax(1), err_msg=name)
+    fmt = {n: p.meta["format"] for n, p in zip(names, preds)}
+    assert fmt["lightning"] == "lightning" and fmt["torchscript"] == "torchscript"
+    assert fmt["safetensors"] == "safetensors" and fmt["pickle"] == "pickled_module"
+    epochs = {n: p.meta["epoch"] for n, p in zip(names, preds)}
+    assert epochs["lightning"] == 3 and epochs["training_state"] == 7 and epochs["safetensors"] == 2
+
+
+def test_full_pickle_refused_without_trust(formats):
+    with pytest.raises(VersusError, match="full pickle.*trust"):
+        load_checkpoint(formats["pickle"])
+    assert load_checkpoint(formats["pickle"], trust=True).module is not None
+
+
+class _Payload:
+    """Pickles to a call that creates a marker file when unpickled."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def test_untrusted_payload_does_not_run(tmp_path):
+    marker = tmp_path / "PWNED"
+    evil = tmp_path / "evil.pt"
+    torch.save({"weights": torch.zeros(2), "x": _Payload(marker)}, evil)
+    with pytest.raises(VersusError, match="full pickle"):
+        load_checkpoint(evil)
+    assert not marker.exists()
+    # the marker mechanism itself works: trusting the file does run it
+    torch.load(evil, weights_only=False)
+    assert marker.exists()
+
+
+def test_broken_files_give_one_clear_error(formats, tmp_path):
+    truncated = tmp_path / "truncated.pt"
+    truncated.write_bytes(formats["plain"].read_bytes()[:500])
+    random_bin = tmp_path / "random.pt"
+    random_bin.write_bytes(os.urandom(4096))
+    empty = tmp_path / "empty.pt"
+    empty.write_bytes(b"")
+    for path, pattern in ((truncated, "cannot be read|not a readable"), (random_bin, "cannot be read|not a readable"),
+                          (empty, "empty"), (tmp_path / "missing.pt", "does not exist")):
+        with pytest.raises(VersusError, match=pattern) as info:
+            load_checkpoint(path)
+        assert "\n" not in str(info.value)
+
+
+def test_state_dict_for_wrong_architecture_names_the_keys(formats):
+    data = load_digits_test()
+    with pytest.raises(VersusError, match=r"does not fit resnet18: missing keys conv1\.weight"):
+        evaluate([CheckpointSource(str(formats["plain"]), arch="resnet18")], data)
+    with pytest.raises(VersusError, match="Could not detect the architecture .tried convnet, resnet18"):
+        autodetect({"weird.weight": torch.zeros(3, 3)})
+
+
+def test_epoch_names_and_natural_sort(tmp_path):
+    assert epoch_from_name("epoch_12.pt") == 12
+    assert epoch_from_name("model-ep3.ckpt") == 3
+    assert epoch_from_name("run_epoch=7-step=100.ckpt") == 7
+    assert epoch_from_name("state12.pt") is None
+    for n in ("epoch_10.pt", "epoch_2.pt", "epoch_1.pt", "notes.txt"):
+        (tmp_path / n).write_bytes(b"x")
+    assert [p.name for p in list_checkpoints(tmp_path)] == ["epoch_1.pt", "epoch_2.pt", "epoch_10.pt"]
+    assert sorted(["b10", "b9", "a"], key=natural_key) == ["a", "b9", "b10"]
