@@ -9,7 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import sidebar, state
+from ui import query, sidebar, state
 
 PAGES_DIR = Path(__file__).parent / "pages"
 
@@ -25,6 +25,11 @@ def discover_pages() -> list:
 
 
 st.set_page_config(page_title="versus", layout="wide")
-page = st.navigation(discover_pages())
+pages = discover_pages()
+page = st.navigation(pages)
+query.restore(page, pages)
 state.update(sidebar.draw())
-page.run()
+try:
+    page.run()
+finally:
+    query.write(page)
