@@ -78,23 +78,36 @@ def macro_f1(truth: np.ndarray, guess: np.ndarray, num_classes: int) -> float:
     return class_report(confusion(truth, guess, num_classes)).macro_f1
 
 
-def expected_calibration_error(
-    truth: np.ndarray, scores: np.ndarray, bins: int = 15
-) -> float:
-    """ECE of the top-1 confidence: weighted mean |accuracy - confidence| over equal-width bins.
+@dataclass(frozen=True)
+class CalibrationBins:
+    """Top-1 confidence in equal-width bins: per bin the count, confidence sum and hit count."""
 
-    Bins are (lo, hi], the first one [0, 1/bins].
-    """
+    count: np.ndarray
+    confidence_sum: np.ndarray
+    hits: np.ndarray
+
+
+def calibration_bins(truth: np.ndarray, scores: np.ndarray, bins: int = 15) -> CalibrationBins:
+    """Bin the top-1 confidence into bins equal-width bins, (lo, hi], the first one [0, 1/bins]."""
     scores = np.asarray(scores)
-    if len(scores) == 0:
-        return 0.0
     conf = scores.max(axis=1).astype(np.float64)
     hit = (scores.argmax(axis=1) == np.asarray(truth)).astype(np.float64)
     which = np.clip(np.ceil(conf * bins).astype(np.int64) - 1, 0, bins - 1)
-    count = np.bincount(which, minlength=bins)
-    conf_sum = np.bincount(which, weights=conf, minlength=bins)
-    hit_sum = np.bincount(which, weights=hit, minlength=bins)
-    return float(np.abs(hit_sum - conf_sum).sum() / len(conf))
+    return CalibrationBins(
+        count=np.bincount(which, minlength=bins),
+        confidence_sum=np.bincount(which, weights=conf, minlength=bins),
+        hits=np.bincount(which, weights=hit, minlength=bins),
+    )
+
+
+def expected_calibration_error(
+    truth: np.ndarray, scores: np.ndarray, bins: int = 15
+) -> float:
+    """ECE of the top-1 confidence: weighted mean |accuracy - confidence| over equal-width bins."""
+    if len(scores) == 0:
+        return 0.0
+    b = calibration_bins(truth, scores, bins)
+    return float(np.abs(b.hits - b.confidence_sum).sum() / b.count.sum())
 
 
 def brier_score(truth: np.ndarray, scores: np.ndarray) -> float:

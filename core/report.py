@@ -1,0 +1,175 @@
+"""report.html: one self-contained page for stakeholders (no network needed to open it).
+
+Charts are Vega-Lite specs with their data inlined, drawn by the vega / vega-lite /
+vega-embed bundle that vl-convert ships, inlined once; thumbnails are PNG data URLs.
+"""
+from __future__ import annotations
+
+import html
+import json
+from functools import lru_cache
+from typing import Any
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from core import calibration, curves, eval_charts
+from core.comparison import REGRESSED, Comparison
+from core.summary import overview_table, per_class_table
+from core.thumbnails import thumbnail_urls
+from core.verdict import mcnemar_sentence, significance_table, verdict
+
+TOP_REGRESSIONS = 24
+REPORT_CURVE_POINTS = 100
+MAX_CURVE_PANELS = 20
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1200px;
+padding:0 1rem;color:#222}
+h1{margin-bottom:.2rem}.sub{color:#666;margin-top:0}
+.verdict{font-size:1.25rem;padding:.8rem 1rem;border-radius:.4rem;background:#eef3fb;border-left:6px solid #4c78a8}
+.verdict.A{background:#fdf0e6;border-color:#f58518}.verdict.none{background:#f3f3f3;border-color:#999}
+table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.9rem}
+th,td{padding:.25rem .6rem;border-bottom:1px solid #ddd;text-align:right}
+th:first-child,td:first-child{text-align:left}
+.charts{display:flex;flex-wrap:wrap;gap:1.5rem;align-items:flex-start}
+.note{color:#555;font-size:.9rem}
+.thumb{image-rendering:pixelated;width:64px;height:64px;object-fit:contain;background:#000}
+"""
+
+
+@lru_cache(maxsize=1)
+def vega_bundle() -> str:
+    """The vega + vega-lite + vega-embed JavaScript matching Altair's Vega-Lite version."""
+    import vl_convert
+
+    major, minor = alt.SCHEMA_VERSION.lstrip("v").split(".")[:2]
+    return vl_convert.javascript_bundle(vl_version=f"v{major}_{minor}")
+
+
+def top_regressions(cmp: Comparison, k: int = TOP_REGRESSIONS) -> np.ndarray:
+    """Rows of the regressed examples (A right, B wrong), B's most confident wrong guesses first."""
+    rows = np.flatnonzero(cmp.status == REGRESSED)
+    return rows[np.argsort(-cmp.b.confidence[rows], kind="stable")[:k]]
+
+
+def _table(df: pd.DataFrame) -> str:
+    return df.to_html(index=False, border=0, na_rep="–", float_format=lambda x: f"{x:.4f}")
+
+
+def _regressions_table(cmp: Comparison, rows: np.ndarray) -> str:
+    names = cmp.class_names
+    urls = thumbnail_urls(cmp.a.samples, rows)
+    out = ["<table><tr><th>image</th><th>id</th><th>truth</th><th>A guess (score)</th>"
+           "<th>B guess (score)</th><th>truth score A → B</th></tr>"]
+    for i, url in zip(rows.tolist(), urls):
+        t, ga, gb = int(cmp.truth[i]), int(cmp.a.guess[i]), int(cmp.b.guess[i])
+        img = f"<img class='thumb' src='{url}' alt='example {html.escape(str(cmp.ids[i]))}'>" if url else "–"
+        out.append(
+            f"<tr><td>{img}</td><td>{html.escape(str(cmp.ids[i]))}</td><td>{html.escape(names[t])}</td>"
+            f"<td>{html.escape(names[ga])} ({cmp.a.scores[i, ga]:.2f})</td>"
+            f"<td>{html.escape(names[gb])} ({cmp.b.scores[i, gb]:.2f})</td>"
+            f"<td>{cmp.a.scores[i, t]:.2f} → {cmp.b.scores[i, t]:.2f}</td></tr>")
+    out.append("</table>")
+    return "".join(out)
+
+
+def report_charts(cmp: Comparison, summary: dict[str, Any],
+                  mc: dict[str, curves.ModelCurves]) -> dict[str, alt.TopLevelMixin]:
+    """The report's charts by element id: confusion A, B, B - A, ROC, PR and reliability."""
+    names = cmp.class_names
+    cm_a, cm_b = np.asarray(summary["a"]["confusion"]), np.asarray(summary["b"]["confusion"])
+    shown = _curve_classes(mc, names)
+    shown_names = [names[k] for k in shown]
+    rel = calibration.reliability_frame({"A": calibration.reliability(cmp.truth, cmp.a.scores),
+                                         "B": calibration.reliability(cmp.truth, cmp.b.scores)})
+    return {
+        "confusion-a": eval_charts.confusion_heatmap(cm_a, names, title="A: confusion (counts)"),
+        "confusion-b": eval_charts.confusion_heatmap(cm_b, names, title="B: confusion (counts)"),
+        "confusion-diff": eval_charts.difference_heatmap(cm_a, cm_b, names, title="B - A (counts)"),
+        "roc": eval_charts.curve_chart(curves.curve_frame(mc, names, "roc", shown), "roc",
+                                       "ROC, one class vs the rest", shown_names),
+        "pr": eval_charts.curve_chart(curves.curve_frame(mc, names, "pr", shown), "pr",
+                                      "Precision-recall, one class vs the rest", shown_names),
+        "reliability": eval_charts.reliability_chart(rel, "Reliability: accuracy vs confidence"),
+    }
+
+
+def _curve_classes(mc: dict[str, curves.ModelCurves], names: list[str]) -> list[int]:
+    """Every class, or the MAX_CURVE_PANELS whose ROC AUC changed most, in class order."""
+    if len(names) <= MAX_CURVE_PANELS:
+        return list(range(len(names)))
+    change = np.nan_to_num(np.abs([b.auc - a.auc for a, b in zip(mc["A"].classes, mc["B"].classes)]), nan=-1)
+    return sorted(np.argsort(-change, kind="stable")[:MAX_CURVE_PANELS].tolist())
+
+
+def _div(chart_id: str) -> str:
+    return f"<div id='{chart_id}' class='chart'></div>"
+
+
+def _script_json(obj: Any) -> str:
+    return json.dumps(obj).replace("</", "<\\/")
+
+
+def build_report(cmp: Comparison, summary: dict[str, Any]) -> str:
+    """The whole report.html as a string, from a comparison and its summary.json dict."""
+    v = verdict(summary)
+    names = cmp.class_names
+    mc = {"A": curves.model_curves(cmp.truth, cmp.a.scores, REPORT_CURVE_POINTS),
+          "B": curves.model_curves(cmp.truth, cmp.b.scores, REPORT_CURVE_POINTS)}
+    specs = {key: chart.to_dict() for key, chart in report_charts(cmp, summary, mc).items()}
+    rows = top_regressions(cmp)
+    a, b = summary["a"], summary["b"]
+    esc = html.escape
+    curve_note = ("" if len(names) <= MAX_CURVE_PANELS else
+                  f"<p class='note'>Curves of the {MAX_CURVE_PANELS} classes whose AUC changed most.</p>")
+    data_name = f" of {esc(str(summary['data']))}" if summary.get("data") else ""
+    body = f"""
+<h1>versus: A vs B</h1>
+<p class='sub'><b>A</b> {esc(a['source'])}<br><b>B</b> {esc(b['source'])}<br>
+{summary['n']:,} examples{data_name}, {len(names)} classes</p>
+<p class='verdict {v.winner or "none"}' id='verdict'>{esc(v.text)}</p>
+<h2>Is the change real?</h2>
+<p>{esc(mcnemar_sentence(summary))} The 95% intervals come from a paired bootstrap (1,000 resamples
+of the examples, A and B together, fixed seed).</p>
+{_table(significance_table(summary))}
+<h2>Metrics</h2>
+{_table(overview_table(summary))}
+<h2>Per class</h2>
+{_table(per_class_table(summary))}
+<h2>Confusion</h2>
+<p class='note'>Rows are the true class, columns the guess. In B - A, blue means B puts more examples
+in that cell: good on the diagonal (more right), bad off it (more confusions).</p>
+<div class='charts'>{_div('confusion-a')}{_div('confusion-b')}{_div('confusion-diff')}</div>
+<h2>ROC and precision-recall</h2>
+<p class='note'>Each class against the rest; higher curves are better. AUC: area under the ROC curve;
+AP: average precision.</p>
+{_table(curves.area_table(mc['A'], mc['B'], names))}
+{curve_note}
+{_div('roc')}{_div('pr')}
+<h2>Calibration</h2>
+<p>ECE (lower is better): A {a['ece']:.4f}, B {b['ece']:.4f}. Brier score (lower is better):
+A {a['brier']:.4f}, B {b['brier']:.4f}.</p>
+<p class='note'>A well calibrated model lies on the dashed diagonal: when it says 80%, it is right 80% of
+the time.</p>
+{_div('reliability')}
+<h2>Top regressions</h2>
+<p class='note'>Examples A got right and B gets wrong ({summary['regressed']:,} in all), those B is most
+sure of first.</p>
+{_regressions_table(cmp, rows) if len(rows) else "<p>None: B introduces no new errors.</p>"}
+"""
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>versus report</title>
+<style>{_STYLE}</style>
+<script>{vega_bundle()}</script>
+</head><body>{body}
+<script>
+const SPECS = {_script_json(specs)};
+for (const [id, spec] of Object.entries(SPECS)) {{
+  vegaEmbed("#" + id, spec, {{actions: false, renderer: "svg"}})
+    .catch((err) => {{ document.getElementById(id).textContent = "Chart failed: " + err; }});
+}}
+</script>
+</body></html>
+"""
