@@ -226,6 +226,16 @@ class Comparison:
         flat = np.bincount(g[wrong] * c + self.truth[wrong], minlength=c * c)
         return flat.reshape(c, c)
 
+    def surest_error_per_guess(self, side: str) -> np.ndarray:
+        """Per class: the row of side's most confident error guessing that class, or -1 if none."""
+        rows = self.errors(side)
+        g, conf = self.guess(side)[rows], self.confidence(side)[rows]
+        order = np.lexsort((-conf, g))
+        classes, first = np.unique(g[order], return_index=True)
+        out = np.full(len(self.class_names), -1, dtype=np.int64)
+        out[classes] = rows[order][first]
+        return out
+
     def errors_by_guess(self) -> pd.DataFrame:
         """Per guessed class: errors of A and of B, B minus A, and which model errs more;
         classes ordered by total errors (most first), then by class order."""

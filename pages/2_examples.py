@@ -77,7 +77,7 @@ for i, url in zip(visible.tolist(), urls):
             c[0].caption("(no image)")
         else:
             c[0].image(url, width=64)
-        mark_a, mark_b = ("✓" if ga == t else "✗"), ("✓" if gb == t else "✗")
+        mark_a, mark_b = (":green[✓]" if ga == t else ":red[✗]"), (":green[✓]" if gb == t else ":red[✗]")
         c[1].markdown(
             f"**{cmp.ids[i]}** · {status_names[i].replace('_', ' ')}  \n"
             f"truth **{names[t]}**  \n"

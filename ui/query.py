@@ -172,7 +172,7 @@ def write(current: Any) -> None:
 def keep_known(key: str, allowed: Sequence[str]) -> None:
     """Drop values of a class-valued filter that are not among allowed, with a notice."""
     value = st.session_state.get(key)
-    if value is None:
+    if not value:
         return
     values = value if isinstance(value, list) else [value]
     unknown = [v for v in values if v not in allowed]
