@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from core.comparison import Comparison
-from core.datasets import load_data
+from core.datasets import EvalData, load_data
 from core.errors import VersusError
 from core.preprocessing import parse_floats, parse_size
-from core.sources import CheckpointSource, PrepOverrides, evaluate
+from core.sources import PrepOverrides, load_sources, parse_source
 from core.summary import predictions_frame, summarize
 
 
@@ -27,7 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m core", description="Compare two image classifiers.")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     c = sub.add_parser("compare", help="compare model A with model B on one evaluation set")
-    c.add_argument("--a", required=True, help="source of model A (checkpoint path, ...)")
+    c.add_argument("--a", required=True, help="source of model A: checkpoint, table folder, .table.json, .csv/.parquet, "
+                   "offline run folder, or wandb:ENTITY/PROJECT/RUN_ID[:TABLE_KEY[:VERSION]]")
     c.add_argument("--b", required=True, help="source of model B")
     c.add_argument("--arch", help="architecture of both models")
     c.add_argument("--arch-a", help="architecture of model A")
@@ -60,12 +61,17 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
     if out.exists() and not out.is_dir():
         raise VersusError(f"--out {out} exists and is not a folder.")
     over = _overrides(args)
-    data = load_data(args.data)
-    for name in data.skipped[:1]:
-        print(f"note: skipped {len(data.skipped)} non-image files (first: {name})", file=sys.stderr)
-    src_a = CheckpointSource(args.a, args.arch_a or args.arch, args.trust)
-    src_b = CheckpointSource(args.b, args.arch_b or args.arch, args.trust)
-    pa, pb = evaluate([src_a, src_b], data, over, args.device, args.batch_size)
+
+    def data_for_checkpoints() -> EvalData:
+        data = load_data(args.data)
+        for name in data.skipped[:1]:
+            print(f"note: skipped {len(data.skipped)} non-image files (first: {name})", file=sys.stderr)
+        return data
+
+    src_a = parse_source(args.a, args.arch_a or args.arch, args.trust)
+    src_b = parse_source(args.b, args.arch_b or args.arch, args.trust)
+    (pa, pb), data = load_sources([src_a, src_b], data_for_checkpoints, over=over, device=args.device,
+                                  batch_size=args.batch_size)
     cmp = Comparison.build(pa, pb, intersect=args.intersect)
     summary = summarize(cmp, args.a, args.b, preprocessing={"a": pa.meta["preprocessing"],
                                                              "b": pb.meta["preprocessing"]},
@@ -81,15 +87,10 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def write_report(cmp: Comparison, summary: dict[str, Any], out: Path) -> None:
-    """DIR/report.html (the report issue fills it in; until then a minimal page)."""
-    a, b = summary["a"], summary["b"]
-    html = (
-        "<!doctype html><meta charset='utf-8'><title>versus report</title>"
-        f"<h1>versus: A vs B on {summary['n']} examples</h1>"
-        f"<p>Accuracy A {a['accuracy']:.4f}, B {b['accuracy']:.4f}; fixed {summary['fixed']}, "
-        f"regressed {summary['regressed']}.</p>"
-    )
-    (out / "report.html").write_text(html)
+    """DIR/report.html: the self-contained stakeholder report (core/report.py)."""
+    from core.report import build_report
+
+    (out / "report.html").write_text(build_report(cmp, summary), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:

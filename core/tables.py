@@ -108,12 +108,16 @@ def resolve_columns(columns: Sequence[str], m: ColumnMap, source: str) -> TableC
                         suffixes, image)
 
 
-def _labels(values: Sequence[Any], class_names: list[str], role: str, source: str) -> np.ndarray:
-    """Class indices of label values given as indices or as class names."""
+def _labels(values: Sequence[Any], class_names: list[str], role: str, source: str,
+            aliases: Sequence[str] = ()) -> np.ndarray:
+    """Class indices of label values given as indices, class names or aliases (the score
+    column suffixes when the user renamed the classes)."""
     arr = np.asarray(values) if len(values) else np.zeros(0, np.int64)
     if arr.dtype.kind in "iu" and (arr.size == 0 or (arr.min() >= 0 and arr.max() < len(class_names))):
         return arr.astype(np.int64)
     index = {name: k for k, name in enumerate(class_names)}
+    for k, name in enumerate(aliases):
+        index.setdefault(name, k)
     out = np.empty(len(values), dtype=np.int64)
     for i, v in enumerate(values):
         if isinstance(v, (bool, np.bool_)) or v is None or (isinstance(v, float) and not v.is_integer()):
@@ -169,8 +173,8 @@ def build_predictions(columns: dict[str, Sequence[Any]], n: int, cols: TableColu
         class_names = cols.suffixes
     else:
         class_names = _inferred_classes(truth_values, guess_values)
-    truth = _labels(truth_values, class_names, "truth", source)
-    guess = _labels(guess_values, class_names, "guess", source) if guess_values is not None else None
+    truth = _labels(truth_values, class_names, "truth", source, cols.suffixes)
+    guess = _labels(guess_values, class_names, "guess", source, cols.suffixes) if guess_values is not None else None
     meta = dict(meta, scores_are_onehot=not cols.scores, scores_note=None)
     if cols.scores:
         try:

@@ -14,9 +14,10 @@ from core.datasets import DATA_KINDS
 from core.demo import demo_checkpoints, demo_dir
 from core.errors import VersusError
 from core.preprocessing import parse_floats, parse_size
-from core.sources import CheckpointSource, PrepOverrides
+from core.sources import CheckpointSource, PrepOverrides, TableSource
+from ui import wandb_sidebar
 
-SOURCE_KINDS = ["Epoch folder", "Checkpoint file", "Upload"]
+SOURCE_KINDS = ["Epoch folder", "Checkpoint file", "Upload", *wandb_sidebar.KINDS]
 DATA_LABELS = {
     "digits": "Digits (embedded demo)", "imagefolder": "ImageFolder", "mnist": "MNIST",
     "fashionmnist": "FashionMNIST", "kmnist": "KMNIST", "cifar10": "CIFAR-10",
@@ -28,8 +29,8 @@ DATA_LABELS = {
 class Settings:
     """Everything the sidebar chose; None for a side whose source is not ready."""
 
-    a: CheckpointSource | None
-    b: CheckpointSource | None
+    a: CheckpointSource | TableSource | None
+    b: CheckpointSource | TableSource | None
     data: str
     over: PrepOverrides
     device: str
@@ -84,10 +85,15 @@ def _upload_source(side: str) -> str | None:
     return str(target)
 
 
-def _side(side: str, title: str, default_index: int) -> CheckpointSource | None:
+def _side(side: str, title: str, default_index: int) -> CheckpointSource | TableSource | None:
     st.subheader(title)
     kind = st.selectbox("Source", SOURCE_KINDS, key=f"{side}_kind")
-    if kind == "Epoch folder":
+    if kind in wandb_sidebar.KINDS:
+        picked = wandb_sidebar.draw(side, kind)
+        if not isinstance(picked, wandb_sidebar.ModelFile):
+            return picked
+        path = picked.path
+    elif kind == "Epoch folder":
         path = _folder_source(side, default_index)
     elif kind == "Checkpoint file":
         path = st.text_input("Checkpoint path", key=f"{side}_path").strip() or None

@@ -1,7 +1,7 @@
 """The current Comparison: computed from the sidebar settings, shared by every page."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import streamlit as st
@@ -10,7 +10,7 @@ from core.comparison import Comparison, IdMismatch
 from core.datasets import EvalData, load_data, parse_data
 from core.errors import VersusError
 from core.predictions import Predictions
-from core.sources import evaluate
+from core.sources import CheckpointSource, TableSource, evaluate, load_table_source, table_data
 from ui.lru import BoundedLRU
 from ui.sidebar import Settings
 
@@ -80,6 +80,49 @@ def _pair(s: Settings, data: EvalData) -> tuple[Predictions, Predictions]:
     return pair
 
 
+def _table(src: TableSource) -> Predictions:
+    """A table source's Predictions; keyed by the source (a W&B version is immutable; its
+    digest is part of the source) and, for local files, their change marker."""
+    key = ("table", src, _stamp(src.location) if src.kind != "wandb" else ())
+    cache = _predictions_cache()
+    p = cache.get(key)
+    if p is None:
+        with st.spinner(f"Loading {src.display()}..."):
+            p = load_table_source(src)
+        cache.put(key, p)
+    return p
+
+
+def _checkpoint(src: CheckpointSource, s: Settings, data: EvalData) -> Predictions:
+    key = ("checkpoint", src, _stamp(src.path), data.fingerprint, s.over, s.device)
+    cache = _predictions_cache()
+    p = cache.get(key)
+    if p is None:
+        with st.spinner(f"Inference: {src.display()}..."):
+            p = evaluate([src], data, s.over, s.device, s.batch_size)[0]
+        cache.put(key, p)
+    return p
+
+
+def _with_tables(s: Settings) -> tuple[Predictions, Predictions, EvalData]:
+    """A and B when at least one side is a table; the data is the checkpoint side's (its
+    fingerprint extended by the table's content) or the tables' own."""
+    sides = (s.a, s.b)
+    data = _data(s.data) if any(isinstance(x, CheckpointSource) for x in sides) else None
+    pa, pb = (_checkpoint(x, s, data) if isinstance(x, CheckpointSource) else _table(x) for x in sides)
+    if data is None:
+        return pa, pb, table_data([pa, pb])
+    tables = "+".join(str(p.meta.get("table_sha256")) for p in (pa, pb) if "table_sha256" in p.meta)
+    return pa, pb, replace(data, fingerprint=f"{data.fingerprint}+{tables}")
+
+
+def _score_notes(pa: Predictions, pb: Predictions) -> None:
+    for side, p in (("A", pa), ("B", pb)):
+        if p.meta.get("scores_are_onehot"):
+            st.info(f"{side}'s table has no score columns: its scores are one-hot from the logged guess, "
+                    "so calibration, ROC/PR curves and confidence views show nothing real for it.")
+
+
 def update(settings: Settings | None) -> Current | None:
     """Compute (or fetch) the comparison for the settings; show one st.error on a user mistake."""
     st.session_state.pop(KEY, None)
@@ -88,15 +131,20 @@ def update(settings: Settings | None) -> Current | None:
     if settings.a is None or settings.b is None:
         st.info("Choose a source for Model A and Model B in the sidebar.")
         return None
-    if not settings.data:
+    has_table = isinstance(settings.a, TableSource) or isinstance(settings.b, TableSource)
+    if not settings.data and not (isinstance(settings.a, TableSource) and isinstance(settings.b, TableSource)):
         st.info("Give the folder of the evaluation data in the sidebar.")
         return None
     try:
-        data = _data(settings.data)
+        if has_table:
+            pa, pb, data = _with_tables(settings)
+            _score_notes(pa, pb)
+        else:
+            data = _data(settings.data)
+            pa, pb = _pair(settings, data)
         if data.skipped:
             st.warning(f"Skipped {len(data.skipped)} files that are not images: "
                        f"{', '.join(data.skipped[:3])}{' ...' if len(data.skipped) > 3 else ''}")
-        pa, pb = _pair(settings, data)
         intersect = st.session_state.get("intersect", False)
         try:
             cmp = Comparison.build(pa, pb, intersect=intersect)
