@@ -157,10 +157,22 @@ class Comparison:
         return pd.Series(self.ids, dtype="str").str.lower()
 
     @cached_property
-    def _id_rank(self) -> np.ndarray:
-        rank = np.empty(self.n, dtype=np.int64)
-        rank[np.argsort(self.ids, kind="stable")] = np.arange(self.n)
-        return rank
+    def _orders(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def _order(self, by: str) -> np.ndarray:
+        """Every row sorted ascending by a SORTS key (ties by row), computed once per key."""
+        if by not in self._orders:
+            keys = {"id": lambda: self.ids, "delta": lambda: self.truth_delta,
+                    "conf_a": lambda: self._conf_a, "conf_b": lambda: self._conf_b}
+            if by not in keys:
+                raise VersusError(f"Unknown sort {by!r}; use one of {', '.join(SORTS)}.")
+            self._orders[by] = np.argsort(keys[by](), kind="stable")
+        return self._orders[by]
+
+    @cached_property
+    def _matrices(self) -> dict[str, np.ndarray]:
+        return {}
 
     def status_mask(self, name: str) -> np.ndarray:
         """Boolean per example for a status filter name (see STATUS_FILTERS)."""
@@ -187,18 +199,12 @@ class Comparison:
         return np.flatnonzero(mask)
 
     def sort(self, rows: np.ndarray, by: str, descending: bool = False) -> np.ndarray:
-        """rows reordered by a SORTS key (ties keep no particular order, but the same one every time)."""
-        rows = np.asarray(rows, dtype=np.int64)
-        if by == "id":
-            key = self._id_rank[rows]
-        elif by == "delta":
-            key = self.truth_delta[rows]
-        elif by in ("conf_a", "conf_b"):
-            key = self.confidence(by[-1])[rows]
-        else:
-            raise VersusError(f"Unknown sort {by!r}; use one of {', '.join(SORTS)}.")
-        order = np.argsort(-key if descending else key)
-        return rows[order]
+        """rows reordered by a SORTS key; ties in row order (reversed when descending)."""
+        order = self._order(by)
+        keep = np.zeros(self.n, dtype=bool)
+        keep[np.asarray(rows, dtype=np.int64)] = True
+        out = order[keep[order]]
+        return out[::-1] if descending else out
 
     def errors(self, side: str, truth: tuple[int, ...] = (), guess: tuple[int, ...] = (),
                conf: tuple[float, float] = (0.0, 1.0), other: str = "any") -> np.ndarray:
@@ -220,20 +226,19 @@ class Comparison:
 
     def errors_matrix(self, side: str) -> np.ndarray:
         """C x C counts of side's errors: row = guessed class, column = true class."""
-        c = len(self.class_names)
-        g = self.guess(side)
-        wrong = g != self.truth
-        flat = np.bincount(g[wrong] * c + self.truth[wrong], minlength=c * c)
-        return flat.reshape(c, c)
+        if side not in self._matrices:
+            c = len(self.class_names)
+            g = self.guess(side)
+            wrong = g != self.truth
+            self._matrices[side] = np.bincount(g[wrong] * c + self.truth[wrong], minlength=c * c).reshape(c, c)
+        return self._matrices[side].copy()
 
     def surest_error_per_guess(self, side: str) -> np.ndarray:
         """Per class: the row of side's most confident error guessing that class, or -1 if none."""
         rows = self.errors(side)
-        g, conf = self.guess(side)[rows], self.confidence(side)[rows]
-        order = np.lexsort((-conf, g))
-        classes, first = np.unique(g[order], return_index=True)
+        surest = pd.Series(self.confidence(side)[rows]).groupby(self.guess(side)[rows]).idxmax()
         out = np.full(len(self.class_names), -1, dtype=np.int64)
-        out[classes] = rows[order][first]
+        out[surest.index.to_numpy()] = rows[surest.to_numpy()]
         return out
 
     def errors_by_guess(self) -> pd.DataFrame:
