@@ -158,7 +158,7 @@ def histogram_chart(frame: pd.DataFrame, title: str = "") -> alt.FacetChart:
     groups = list(dict.fromkeys(frame["group"]))
     bars = alt.Chart(frame).mark_bar(opacity=0.6, binSpacing=0).encode(
         x=alt.X("lo:Q", title="score", scale=alt.Scale(domain=[0, 1])), x2="hi:Q",
-        y=alt.Y("share:Q", title="share of group", stack=None, axis=alt.Axis(format="%")),
+        y=alt.Y("share:Q", title="share of group", stack=None, axis=alt.Axis(format="%")), y2=alt.datum(0),
         color=alt.Color("group:N", scale=alt.Scale(domain=groups, range=list(GROUP_COLORS)), title=None,
                         legend=alt.Legend(orient="top")),
         tooltip=["model:N", "group:N", alt.Tooltip("lo:Q", title="from", format=".2f"),
