@@ -1,7 +1,9 @@
 """Overview: headline metrics of A and B, the change, and the per-class table."""
 import streamlit as st
 
+from core.report import build_report
 from core.summary import overview_table, per_class_table, summarize
+from core.verdict import mcnemar_sentence, significance_table, verdict
 from ui.state import require
 
 current = require()
@@ -10,7 +12,7 @@ cmp = current.comparison
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def _summary(_cmp, key: tuple) -> dict:
-    return summarize(_cmp, current.label_a, current.label_b)
+    return summarize(_cmp, current.label_a, current.label_b, data=current.data.name)
 
 
 summary = _summary(cmp, (current.label_a, current.label_b, cmp.a.meta.get("checkpoint_sha256"),
@@ -19,6 +21,11 @@ a, b = summary["a"], summary["b"]
 
 st.title("Overview")
 st.caption(f"**A** {current.label_a}  vs  **B** {current.label_b} on {cmp.n:,} examples of {current.data.name}")
+outcome = verdict(summary)
+{"B": st.success, "A": st.warning}.get(outcome.winner, st.info)(outcome.text)
+st.download_button("Download report", data=lambda: build_report(cmp, summary), file_name="versus-report.html",
+                   mime="text/html", on_click="ignore",
+                   help="One self-contained HTML file with every chart and table; opens without network.")
 
 cols = st.columns(4)
 cols[0].metric("Accuracy A", f"{a['accuracy']:.2%}")
@@ -31,6 +38,14 @@ cols[0].metric("Fixed (A wrong, B right)", f"{summary['fixed']:,}")
 cols[1].metric("Regressed (A right, B wrong)", f"{summary['regressed']:,}")
 cols[2].metric("Disagree (different guesses)", f"{summary['disagree']:,}")
 cols[3].metric("Both wrong", f"{summary['both_wrong']:,}")
+
+st.subheader("Is the change real?")
+st.markdown(mcnemar_sentence(summary))
+st.dataframe(significance_table(summary), hide_index=True, width="stretch",
+             column_config={c: st.column_config.NumberColumn(format="%.4f")
+                            for c in ("A", "B", "B - A", "95% CI low", "95% CI high")})
+st.caption("95% intervals of the change from a paired bootstrap: 1,000 resamples of the examples, A and B "
+           "resampled together, fixed seed. An interval that excludes 0 means the change is unlikely to be luck.")
 
 st.subheader("Metrics")
 st.dataframe(overview_table(summary), hide_index=True, width="stretch",
