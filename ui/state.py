@@ -69,13 +69,15 @@ def _pair(s: Settings, data: EvalData) -> tuple[Predictions, Predictions]:
     cache = _predictions_cache()
     pair = cache.get(key)
     if pair is None:
-        bar = st.progress(0.0, text="Inference...")
+        bar = st.empty()
 
         def progress(done: int, total: int, rate: float) -> None:
             bar.progress(done / max(total, 1), text=f"Inference: {done}/{total} images, {rate:,.0f} images/s")
 
-        pair = tuple(evaluate([s.a, s.b], data, s.over, s.device, s.batch_size, progress=progress))
-        bar.empty()
+        try:
+            pair = tuple(evaluate([s.a, s.b], data, s.over, s.device, s.batch_size, progress=progress))
+        finally:
+            bar.empty()
         cache.put(key, pair)
     return pair
 
@@ -153,7 +155,7 @@ def update(settings: Settings | None) -> Current | None:
             st.checkbox("Compare on the intersection", key="intersect")
             return None
     except VersusError as exc:
-        st.error(str(exc))
+        st.error(_with_labels(str(exc), settings))
         return None
     except MemoryError:
         st.error("Out of memory while evaluating; lower the batch size or use a smaller dataset.")
@@ -161,6 +163,15 @@ def update(settings: Settings | None) -> Current | None:
     current = Current(cmp, settings.a.display(), settings.b.display(), data)
     st.session_state[KEY] = current
     return current
+
+
+def _with_labels(message: str, settings: Settings) -> str:
+    """The message with each side's internal path (an upload's cache copy) shown as its label."""
+    for src in (settings.a, settings.b):
+        path = getattr(src, "path", None)
+        if path and src.label and path != src.label:
+            message = message.replace(path, src.label)
+    return message
 
 
 def require() -> Current:

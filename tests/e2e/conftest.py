@@ -1,0 +1,74 @@
+"""Fixtures for the browser suite: one app server, Debian's Chromium, a screenshot folder."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.browser import CHROMIUM_ARGS, Server, chromium_path
+
+SHOTS = Path(os.environ.get("VERSUS_SCREENSHOTS", f"/tmp/versus-e2e-shots/{time.strftime('%Y%m%d-%H%M%S')}"))
+UPLOAD_LIMIT_MB = 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    if SHOTS.is_dir() and any(SHOTS.iterdir()):
+        terminalreporter.write_line(f"browser screenshots: {SHOTS}")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    path = chromium_path()
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing in CI: .ci/run must install it (apt-get install -y chromium).")
+        pytest.skip("No Chromium found (apt-get install -y chromium); browser tests skipped.")
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_ready(demo_paths):
+    """The demo checkpoints exist before the server starts (the app would train them too)."""
+    return demo_paths
+
+
+@pytest.fixture(scope="session")
+def server(chromium, demo_ready, tmp_path_factory):
+    log = tmp_path_factory.mktemp("server") / "streamlit.log"
+    srv = Server(Path(os.environ["VERSUS_CACHE_DIR"]), log, "--server.maxUploadSize", str(UPLOAD_LIMIT_MB))
+    yield srv
+    srv.close()
+
+
+@pytest.fixture(scope="session")
+def browser(chromium):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    pg = context.new_page()
+    pg.set_default_timeout(120_000)
+    yield pg
+    context.close()
+
+
+@pytest.fixture
+def shot():
+    """Save a full-page screenshot under the printed folder."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+
+    def _shot(page, name: str) -> Path:
+        path = SHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return _shot
