@@ -46,7 +46,7 @@ def _truth_band(class_names: Sequence[str], truth: int, low: float, high: float)
 
 def score_histogram(scores_a: np.ndarray, scores_b: np.ndarray, truth: int, class_names: Sequence[str],
                     label_a: str = "A", label_b: str = "B", mode: str = "mirrored",
-                    width: int = 360, height: int = 110) -> alt.LayerChart | alt.VConcatChart:
+                    width: int = 360, height: int = 140) -> alt.LayerChart | alt.VConcatChart:
     """Per-class scores of one example for A and B on one shared class axis, the true class shaded.
 
     mirrored: one panel, A's bars up, B's bars down. stacked: A's panel above B's, both upward.
@@ -59,7 +59,7 @@ def score_histogram(scores_a: np.ndarray, scores_b: np.ndarray, truth: int, clas
         bars = alt.Chart(df).mark_bar().encode(
             x=_class_x(class_names),
             y=alt.Y("height:Q", scale=alt.Scale(domain=[-1, 1]), title=f"{label_b} ▼  ▲ {label_a}",
-                    axis=alt.Axis(values=[-1, -0.5, 0, 0.5, 1], labelExpr="abs(datum.value)")),
+                    axis=alt.Axis(values=[-1, 0, 1], labelExpr="abs(datum.value)")),
             color=_model_color(label_a, label_b), tooltip=tooltip,
         )
         return alt.layer(_truth_band(class_names, truth, -1, 1), bars).properties(width=width, height=height)
@@ -67,7 +67,7 @@ def score_histogram(scores_a: np.ndarray, scores_b: np.ndarray, truth: int, clas
     for label in (label_a, label_b):
         bars = alt.Chart(df[df["model"] == label]).mark_bar().encode(
             x=_class_x(class_names), color=_model_color(label_a, label_b), tooltip=tooltip,
-            y=alt.Y("score:Q", scale=alt.Scale(domain=[0, 1]), title=label, axis=alt.Axis(values=[0, 0.5, 1])),
+            y=alt.Y("score:Q", scale=alt.Scale(domain=[0, 1]), title=label, axis=alt.Axis(values=[0, 1])),
         )
         panels.append(alt.layer(_truth_band(class_names, truth, 0, 1), bars)
                       .properties(width=width, height=height // 2))

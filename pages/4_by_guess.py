@@ -10,6 +10,7 @@ from ui.state import require
 
 EXAMPLES_SHOWN = 12
 
+query.run_through_app()
 current = require()
 cmp = current.comparison
 names = cmp.class_names
@@ -34,20 +35,18 @@ for side in ("a", "b"):
     table[f"example_{side}"] = [next(urls) if r >= 0 else None for r in surest]
 shown = table.rename(columns={"guess": "guessed class", "errors_a": "errors A", "errors_b": "errors B",
                               "b_minus_a": "B - A", "more_mistakes": "more mistakes"})
-c = st.columns([2, 3])
-with c[0]:
-    st.markdown("**Per guessed class** (select a row to open its examples)")
-    picked = st.dataframe(shown, hide_index=True, width="stretch", on_select="rerun", row_height=40,
-                          selection_mode="single-row", key="bg_table", column_config={
-                              "example_a": st.column_config.ImageColumn("A's surest error"),
-                              "example_b": st.column_config.ImageColumn("B's surest error")})
-    st.download_button("Download CSV", file_name="errors_by_guess.csv",
-                       data=lambda: table.drop(columns=["example_a", "example_b"]).to_csv(index=False),
-                       mime="text/csv", on_click="ignore")
-with c[1]:
-    st.markdown("**True labels behind each guessed class's errors**")
-    st.altair_chart(truth_distribution(cmp.errors_matrix("a"), cmp.errors_matrix("b"), names, "A", "B",
-                                       guesses=table["guess"].tolist(), width=240), width="content")
+st.markdown("**Per guessed class** (select a row to open its examples)")
+picked = st.dataframe(shown, hide_index=True, width="stretch", on_select="rerun", row_height=40,
+                      height=min(40 * (len(shown) + 2), 600),
+                      selection_mode="single-row", key="bg_table", column_config={
+                          "example_a": st.column_config.ImageColumn("A's surest error"),
+                          "example_b": st.column_config.ImageColumn("B's surest error")})
+st.download_button("Download CSV", file_name="errors_by_guess.csv",
+                   data=lambda: table.drop(columns=["example_a", "example_b"]).to_csv(index=False),
+                   mime="text/csv", on_click="ignore")
+st.markdown("**True labels behind each guessed class's errors**")
+st.altair_chart(truth_distribution(cmp.errors_matrix("a"), cmp.errors_matrix("b"), names, "A", "B",
+                                   guesses=table["guess"].tolist(), width=360), width="content")
 
 selected = picked.selection.rows
 if selected and selected != st.session_state.get("_bg_picked"):

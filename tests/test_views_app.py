@@ -7,23 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
-from streamlit.runtime.scriptrunner import script_runner
 from streamlit.testing.v1 import AppTest
 
 EXAMPLES, ERRORS, BY_GUESS = "pages/2_examples.py", "pages/3_errors.py", "pages/4_by_guess.py"
-
-
-def _run_main_script(main_script_path: str) -> None:
-    with open(main_script_path) as f:
-        code = compile(f.read(), main_script_path, "exec")
-    exec(code, {"__name__": "__main__", "__file__": main_script_path})
-
-
-@pytest.fixture(autouse=True)
-def _navigation_runs_app_py(monkeypatch):
-    """AppTest forgets between runs that app.py uses st.navigation and then runs a page file
-    on its own (the old pages/ folder mode); the real server always runs app.py first."""
-    monkeypatch.setattr(script_runner, "_mpa_v1", _run_main_script)
 
 
 _DEFERRED: dict[str, object] = {}
@@ -78,6 +64,7 @@ def _card_ids(at: AppTest) -> list[str]:
 
 def test_examples_default_filter_change_pagination_csv_and_link(demo):
     at = _open(EXAMPLES)
+    assert at.sidebar.selectbox(key="a_kind").value == "Epoch folder"  # reached through app.py
     n_disagree = int((demo.ga != demo.gb).sum())
     assert _headline(at) == f"### {n_disagree} of 540 examples"
     assert at.selectbox(key="ex_status").value == "disagree"
