@@ -4,10 +4,12 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from core import wandb_api, wandb_source
 from core.errors import VersusError
+from core.history import history_chart, load_history, run_ref, table_step
 from core.sources import CheckpointSource, TableSource, evaluate, load_table_source
 from core.datasets import load_digits_test
 from wandb_helpers import FakeApi, offline_env, offline_run, quickstart_table
@@ -137,3 +139,18 @@ def test_the_api_key_never_shows_in_a_message(monkeypatch):
     with pytest.raises(VersusError) as info:
         wandb_api.call(leak, "listing runs")
     assert secret not in str(info.value) and "***" in str(info.value)
+
+
+def test_history_chart_marks_the_compared_steps(api):
+    path = _run_path(api)
+    refs = [run_ref({"wandb_run": path, "table_key": "test_predictions", "table_version": v}) for v in ("v0", "v1")]
+    assert [table_step(r, lambda: api) for r in refs] == [1, 6]
+    frame = load_history(refs[0], ["loss", "acc"], lambda: api).assign(run=refs[0].label())
+    marks = pd.DataFrame({"side": ["A", "B"], "step": [1, 6]})
+    spec = history_chart(frame, marks).to_dict()
+    assert [p["title"] for p in spec["concat"]] == ["acc", "loss"]
+    rows = [r for data in spec["datasets"].values() for r in data]
+    assert sorted((r["side"], r["step"]) for r in rows if "side" in r) == [("A", 1), ("B", 6)]
+    loss = sorted((r["step"], r["value"]) for r in rows if r.get("key") == "loss")
+    assert loss == [(s, pytest.approx(1.0 / e)) for s, e in zip((0, 2, 3, 4, 5), range(1, 6))]
+    assert run_ref({"source": "epoch_1.pt"}) is None
