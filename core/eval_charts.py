@@ -48,6 +48,9 @@ def _axes(class_names: Sequence[str]) -> tuple[alt.X, alt.Y]:
             alt.Y("truth:N", sort=names, title="truth"))
 
 
+_TEXT_ON_DARK = alt.condition("datum.dark", alt.value("white"), alt.value("black"))
+
+
 def _with_labels(base: alt.Chart, rect: alt.Chart, num_classes: int, text_color: Any, title: str,
                  side: int) -> alt.LayerChart:
     layers = [rect]
@@ -70,8 +73,7 @@ def confusion_heatmap(cm: np.ndarray, class_names: Sequence[str], normalize: boo
                         title="share of row" if normalize else "count"),
         tooltip=["truth:N", "guess:N", "count:Q", alt.Tooltip("share:Q", format=".1%", title="share of row")],
     ).add_params(pick)
-    text_color = alt.condition("datum.dark", alt.value("white"), alt.value("black"))
-    return _with_labels(base, rect, len(class_names), text_color, title, side)
+    return _with_labels(base, rect, len(class_names), _TEXT_ON_DARK, title, side)
 
 
 def difference_frame(cm_a: np.ndarray, cm_b: np.ndarray, class_names: Sequence[str],
@@ -84,6 +86,7 @@ def difference_frame(cm_a: np.ndarray, cm_b: np.ndarray, class_names: Sequence[s
     return pd.DataFrame({
         "truth": fa["truth"], "guess": fa["guess"], "a": fa["value"], "b": fb["value"], "diff": diff,
         "label": [fmt.format(d) if abs(d) > 1e-9 else "" for d in diff],
+        "dark": diff.abs() > 0.6 * max(diff.abs().max(), 1e-12),
     })
 
 
@@ -102,7 +105,7 @@ def difference_heatmap(cm_a: np.ndarray, cm_b: np.ndarray, class_names: Sequence
         tooltip=["truth:N", "guess:N", alt.Tooltip("a:Q", title="A", format=fmt),
                  alt.Tooltip("b:Q", title="B", format=fmt), alt.Tooltip("diff:Q", title="B - A", format="+" + fmt)],
     )
-    return _with_labels(base, rect, len(class_names), alt.value("black"), title, side)
+    return _with_labels(base, rect, len(class_names), _TEXT_ON_DARK, title, side)
 
 
 def curve_chart(frame: pd.DataFrame, kind: str, title: str = "",

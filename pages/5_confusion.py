@@ -36,6 +36,12 @@ if st.session_state.get("cell_truth") not in names or st.session_state.get("cell
     st.session_state["cell_truth"], st.session_state["cell_guess"] = names[t0], names[g0]
 
 
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _cell_indexes(truth: np.ndarray, guess_a: np.ndarray, guess_b: np.ndarray, c: int) -> tuple[CellIndex, CellIndex]:
+    """The rows behind every cell of A and B (read-only, shared by reruns)."""
+    return CellIndex.build(truth, guess_a, c), CellIndex.build(truth, guess_b, c)
+
+
 def _take_click(event, side: str) -> None:
     """Move the chosen cell to a newly clicked one (a selection seen before changes nothing)."""
     points = event.selection.get(CELL_SELECTION) or []
@@ -64,8 +70,8 @@ with right:
     guess_name = st.selectbox("Guess", names, key="cell_guess")
 
 t, g = names.index(truth_name), names.index(guess_name)
-cell = drill(CellIndex.build(cmp.truth, cmp.a.guess, c), CellIndex.build(cmp.truth, cmp.b.guess, c),
-             cmp.a.guess, cmp.b.guess, t, g)
+index_a, index_b = _cell_indexes(cmp.truth, cmp.a.guess, cmp.b.guess, c)
+cell = drill(index_a, index_b, cmp.a.guess, cmp.b.guess, t, g)
 where = f"truth {truth_name}, guess {guess_name}"
 views = {
     f"In A's cell ({len(cell.in_a):,})": cell.in_a,
