@@ -61,29 +61,34 @@ c[3].radio("Histogram", HIST_MODES, key="ex_hist", format_func=str.capitalize)
 c[4].download_button(f"Download CSV ({len(rows):,} rows)", data=lambda: cmp.table(rows).to_csv(index=False),
                      file_name="examples.csv", mime="text/csv", on_click="ignore", disabled=not len(rows))
 
+
+def _cards(visible: np.ndarray) -> None:
+    """One bordered row per visible example: thumbnail, guesses, and both score histograms."""
+    urls = thumbnail_urls(cmp.a.samples, visible)
+    status_names = cmp.status_names()
+    for i, url in zip(visible.tolist(), urls):
+        t, ga, gb = cmp.truth[i], cmp.guess_a[i], cmp.guess_b[i]
+        with st.container(border=True):
+            c = st.columns([1, 3, 6], vertical_alignment="center")
+            if url is None:
+                c[0].caption("(no image)")
+            else:
+                c[0].image(url, width=64)
+            mark_a, mark_b = (":green[✓]" if ga == t else ":red[✗]"), (":green[✓]" if gb == t else ":red[✗]")
+            c[1].markdown(
+                f"**{cmp.ids[i]}** · {status_names[i].replace('_', ' ')}  \n"
+                f"truth **{names[t]}**  \n"
+                f":blue[A] {names[ga]} ({cmp.confidence('a')[i]:.0%}) {mark_a}  \n"
+                f":orange[B] {names[gb]} ({cmp.confidence('b')[i]:.0%}) {mark_b}"
+            )
+            c[2].altair_chart(score_histogram(cmp.a.scores[i], cmp.b.scores[i], int(t), names, "A", "B",
+                                              mode=st.session_state["ex_hist"]), width="content")
+
+
 if not len(rows):
     st.info("No example passes these filters; widen them (for example, set Status to All).")
-    st.stop()
-
-visible = page_of(rows, st.session_state["ex_page"], size)
-first = (st.session_state["ex_page"] - 1) * size
-st.caption(f"Showing {first + 1:,}-{first + len(visible):,}.")
-urls = thumbnail_urls(cmp.a.samples, visible)
-status_names = cmp.status_names()
-for i, url in zip(visible.tolist(), urls):
-    t, ga, gb = cmp.truth[i], cmp.guess_a[i], cmp.guess_b[i]
-    with st.container(border=True):
-        c = st.columns([1, 3, 6], vertical_alignment="center")
-        if url is None:
-            c[0].caption("(no image)")
-        else:
-            c[0].image(url, width=64)
-        mark_a, mark_b = (":green[✓]" if ga == t else ":red[✗]"), (":green[✓]" if gb == t else ":red[✗]")
-        c[1].markdown(
-            f"**{cmp.ids[i]}** · {status_names[i].replace('_', ' ')}  \n"
-            f"truth **{names[t]}**  \n"
-            f":blue[A] {names[ga]} ({cmp.confidence('a')[i]:.0%}) {mark_a}  \n"
-            f":orange[B] {names[gb]} ({cmp.confidence('b')[i]:.0%}) {mark_b}"
-        )
-        c[2].altair_chart(score_histogram(cmp.a.scores[i], cmp.b.scores[i], int(t), names, "A", "B",
-                                          mode=st.session_state["ex_hist"]), width="content")
+else:
+    visible = page_of(rows, st.session_state["ex_page"], size)
+    first = (st.session_state["ex_page"] - 1) * size
+    st.caption(f"Showing {first + 1:,}-{first + len(visible):,}.")
+    _cards(visible)

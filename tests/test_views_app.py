@@ -109,6 +109,7 @@ def test_examples_empty_filter_says_so():
     assert _headline(at) == "### 0 of 540 examples"
     assert any("No example passes these filters" in i.value for i in at.info)
     assert at.download_button[0].proto.disabled
+    assert at.query_params["ex_id"] == "no such id"  # the link still records the filter
 
 
 def test_errors_counts_filters_and_link(demo):
