@@ -18,8 +18,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -192,13 +193,16 @@ def build_predictions(columns: dict[str, Sequence[Any]], n: int, cols: TableColu
 
 # ---- safe image paths -------------------------------------------------------------------------
 
+_LEAVES = re.compile(r"(?:^|[/\\])\.\.(?:[/\\]|$)|^[/\\]|^.:|^[/\\.]*$")
+
+
 def check_relative(rel: str, source: str) -> str:
     """rel as a POSIX path when it stays inside its folder; refused when absolute or with '..'."""
-    p = PurePosixPath(rel.replace("\\", "/"))
-    if p.is_absolute() or PureWindowsPath(rel).drive or ".." in p.parts or not p.parts:
+    parts = [p for p in rel.replace("\\", "/").split("/") if p not in ("", ".")]
+    if rel.startswith(("/", "\\")) or rel[1:2] == ":" or ".." in parts or not parts:
         raise VersusError(f"{source} refers to the image {rel!r}, a path that leaves the table's "
                           "folder; refused.")
-    return p.as_posix()
+    return "/".join(parts)
 
 
 def resolve_inside(root: Path, rel: str, source: str) -> Path:
@@ -251,13 +255,16 @@ class FetchedImages:
 
 
 def image_paths(values: Sequence[Any] | None, source: str) -> list[str | None] | None:
-    """Relative paths of an image column (W&B image-file dicts or plain strings), checked."""
+    """Relative paths of an image column (W&B image-file dicts or plain strings); a path that
+    would leave the folder is refused here (and each path is checked again when read)."""
     if values is None:
         return None
     out: list[str | None] = []
     for v in values:
         path = v.get("path") if isinstance(v, dict) else v if isinstance(v, str) else None
-        out.append(check_relative(path, source) if path and path != "Image" else None)
+        if path and path != "Image" and _LEAVES.search(path):
+            check_relative(path, source)  # raises with the message
+        out.append(path if path and path != "Image" else None)
     return out if any(p is not None for p in out) else None
 
 
