@@ -77,5 +77,6 @@ def history_chart(frame: pd.DataFrame, marks: pd.DataFrame, width: int = 420,
             x="step:Q", tooltip=["side:N", "step:Q"])
         labels = alt.Chart(marks).mark_text(align="left", dx=3, dy=-4, color=MARK_COLOR).encode(
             x="step:Q", y=alt.value(8), text="side:N")
-        panels.append(alt.layer(lines, rules, labels).properties(title=key, width=width, height=height))
+        layers = [lines, rules, labels] if len(marks) else [lines]
+        panels.append(alt.layer(*layers).properties(title=key, width=width, height=height))
     return alt.concat(*panels, columns=2)

@@ -163,7 +163,9 @@ def read_offline_run(folder: str | Path) -> OfflineRun:
 
 
 def _link_steps(run: OfflineRun) -> None:
-    """Give each table artifact the step of the history row that points at it."""
+    """Give each table artifact the step of the history row that points at it (its
+    artifact_path names the artifact's client id); a table whose rows do not point at their
+    artifacts takes the n-th logged row for its n-th version."""
     by_client = {a.client_id: a for a in run.artifacts if a.client_id}
     for row in run.history:
         for key, value in row.items():
@@ -171,6 +173,12 @@ def _link_steps(run: OfflineRun) -> None:
                 art = by_client.get(value[len(CLIENT_PREFIX):].split("/", 1)[0])
                 if art is not None:
                     art.step = row.get("_step")
+    for key in {run.table_key(a) for a in run.tables}:
+        arts = [a for a in run.tables if run.table_key(a) == key]
+        steps = [row.get("_step") for row in run.history if row.get(f"{key}/_type") == "table-file"]
+        if all(a.step is None for a in arts) and len(steps) == len(arts):
+            for a, step in zip(arts, steps):
+                a.step = step
 
 
 def table_versions(run: OfflineRun) -> list[tuple[str, str, int | None]]:

@@ -48,8 +48,9 @@ except VersusError as exc:
     st.error(str(exc))
     st.stop()
 
-st.caption(f"Full history of {', '.join(r.label() for r in runs.values())}; dashed lines mark the steps "
-           "at which the compared tables were logged.")
+marked = ("dashed lines mark the steps at which the compared tables were logged" if len(marks)
+          else "the steps at which the compared tables were logged are not known")
+st.caption(f"Full history of {', '.join(r.label() for r in runs.values())}; {marked}.")
 frame = pd.concat(frames, ignore_index=True)
 if frame.empty:
     st.info("Pick one or more metrics to plot.")

@@ -12,7 +12,7 @@ from core.errors import VersusError
 from core.offline_run import (find_log, load_offline_table, numeric_keys, offline_history, read_log,
                               read_offline_run, table_versions)
 from core.sources import TableSource, load_table_source, parse_source
-from wandb_helpers import offline_env, offline_run, quickstart_table
+from wandb_helpers import artifact_folder, offline_env, offline_run, quickstart_table
 
 
 @pytest.fixture(scope="module")
@@ -106,3 +106,16 @@ def test_log_records_spanning_blocks_are_joined(run_folder):
 def test_folder_without_log_is_one_clear_message(tmp_path):
     with pytest.raises(VersusError, match="not a W&B offline run folder"):
         read_offline_run(tmp_path)
+
+
+def test_steps_by_order_when_history_rows_do_not_name_their_artifact(demo_pair, tmp_path, monkeypatch):
+    # A Table first added to another artifact is logged without an artifact_path in its history row.
+    offline_env(monkeypatch, tmp_path / "wb")
+    p = demo_pair[0]
+    tables = [quickstart_table(p.ids[:10], None, p.truth[:10], p.scores[:10]) for _ in range(2)]
+    for k, t in enumerate(tables):
+        artifact_folder(t, tmp_path / f"art{k}")
+    folder = offline_run(tmp_path, [(2, tables[0]), (3, tables[1])])
+    run = read_offline_run(folder)
+    assert not any(k.endswith("/artifact_path") for row in run.history for k in row)
+    assert table_versions(run) == [("test_predictions", "v0", 2), ("test_predictions", "v1", 4)]

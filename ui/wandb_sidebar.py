@@ -81,7 +81,7 @@ def _table_file(side: str) -> TableSource | None:
         key = _choose("Table", names, f"{side}_table_key", 0)
     elif not p.is_file():
         raise VersusError(f"{path} does not exist.")
-    return TableSource("file", path, key, mapping=mapping, label=key or p.name)
+    return TableSource("file", path, key, mapping=mapping, label=f"{p.name}/{key}" if key else p.name)
 
 
 def _predictions_file(side: str) -> TableSource | None:
