@@ -111,8 +111,7 @@ def test_folder_without_log_is_one_clear_message(tmp_path):
 def test_steps_by_order_when_history_rows_do_not_name_their_artifact(demo_pair, tmp_path, monkeypatch):
     # A Table first added to another artifact is logged without an artifact_path in its history row.
     offline_env(monkeypatch, tmp_path / "wb")
-    p = demo_pair[0]
-    tables = [quickstart_table(p.ids[:10], None, p.truth[:10], p.scores[:10]) for _ in range(2)]
+    tables = [quickstart_table(p.ids[:10], None, p.truth[:10], p.scores[:10]) for p in demo_pair]
     for k, t in enumerate(tables):
         artifact_folder(t, tmp_path / f"art{k}")
     folder = offline_run(tmp_path, [(2, tables[0]), (3, tables[1])])
