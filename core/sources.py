@@ -152,9 +152,6 @@ def checkpoint_label(path: str | Path) -> str:
 
 # ---- logged predictions: tables, predictions files, W&B runs ----------------------------------
 
-TABLE_KINDS = ("file", "offline", "wandb")
-
-
 @dataclass(frozen=True)
 class TableSource:
     """Logged predictions: kind "file" (a `.table.json` file, a run_table artifact folder, or a
