@@ -1,7 +1,9 @@
 """versus: compare two image classifiers side by side.
 
 Entry point: shared sidebar (sources for A and B), then the page chosen in the navigation.
-Pages are discovered from pages/NN_name.py, in file-name order.
+Pages are discovered from views/NN_name.py, in file-name order. (Not "pages/": Streamlit
+treats a folder of that name as an old-style multipage app, which AppTest and deep links
+on a fresh server then run without app.py.)
 """
 from __future__ import annotations
 
@@ -11,11 +13,11 @@ import streamlit as st
 
 from ui import query, sidebar, state
 
-PAGES_DIR = Path(__file__).parent / "pages"
+PAGES_DIR = Path(__file__).parent / "views"
 
 
 def discover_pages() -> list:
-    """One st.Page per pages/NN_name.py; the title is the name part, capitalized."""
+    """One st.Page per views/NN_name.py; the title is the name part, capitalized."""
     pages = []
     for path in sorted(PAGES_DIR.glob("[0-9]*_*.py")):
         slug = path.stem.split("_", 1)[1]

@@ -3,7 +3,6 @@ import os
 import shutil
 
 import numpy as np
-import torch
 
 from core.cache import ArrayCache
 from core.datasets import load_digits_test

@@ -29,7 +29,7 @@ def _page(app, path):
 
 
 def test_overview_shows_verdict_significance_and_report_button(at):
-    _page(at, "pages/1_overview.py")
+    _page(at, "views/1_overview.py")
     current = at.session_state["versus_comparison"]
     summary = summarize(current.comparison, current.label_a, current.label_b)
     assert [s.value for s in at.success] == [verdict(summary).text]
@@ -42,18 +42,18 @@ def test_overview_shows_verdict_significance_and_report_button(at):
 
 
 def test_confusion_toggle_stays_set_across_pages(at):
-    _page(at, "pages/5_confusion.py")
+    _page(at, "views/5_confusion.py")
     assert at.toggle(key="confusion_toggle").value is False
     at.toggle(key="confusion_toggle").set_value(True).run()
-    _page(at, "pages/6_curves.py")
-    _page(at, "pages/5_confusion.py")
+    _page(at, "views/6_curves.py")
+    _page(at, "views/5_confusion.py")
     assert at.toggle(key="confusion_toggle").value is True
     at.toggle(key="confusion_toggle").set_value(False).run()
     assert at.session_state["confusion_normalized"] is False
 
 
 def test_confusion_cell_lists_the_examples_of_each_view(at):
-    _page(at, "pages/5_confusion.py")
+    _page(at, "views/5_confusion.py")
     cmp = _cmp(at)
     names = cmp.class_names
     frame = pd.DataFrame({"id": cmp.ids.astype(str), "truth": cmp.truth, "ga": cmp.a.guess, "gb": cmp.b.guess})
@@ -82,7 +82,7 @@ def test_confusion_cell_lists_the_examples_of_each_view(at):
 
 
 def test_curves_page_matches_sklearn_for_the_chosen_class(at):
-    _page(at, "pages/6_curves.py")
+    _page(at, "views/6_curves.py")
     cmp = _cmp(at)
     at.selectbox(key="curves_class").set_value(2).run()
     metrics = {m.label: m.value for m in at.metric}
@@ -96,7 +96,7 @@ def test_curves_page_matches_sklearn_for_the_chosen_class(at):
 
 
 def test_calibration_page_shows_ece_and_brier(at):
-    _page(at, "pages/7_calibration.py")
+    _page(at, "views/7_calibration.py")
     cmp = _cmp(at)
     metrics = {m.label: m.value for m in at.metric}
     brier = skm.brier_score_loss(cmp.truth, cmp.b.scores, labels=list(range(10)), scale_by_half=False)

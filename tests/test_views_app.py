@@ -9,7 +9,7 @@ import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-EXAMPLES, ERRORS, BY_GUESS = "pages/2_examples.py", "pages/3_errors.py", "pages/4_by_guess.py"
+EXAMPLES, ERRORS, BY_GUESS = "views/2_examples.py", "views/3_errors.py", "views/4_by_guess.py"
 
 
 _DEFERRED: dict[str, object] = {}

@@ -7,26 +7,12 @@ from pathlib import Path
 import pytest
 import streamlit as st
 from sklearn.metrics import accuracy_score
-from streamlit.runtime.scriptrunner import script_runner
 from streamlit.testing.v1 import AppTest
 
 from core import wandb_api
 from wandb_helpers import FakeApi, offline_env, offline_run, quickstart_table
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-
-
-def _run_main_script(main_script_path: str) -> None:
-    with open(main_script_path) as f:
-        code = compile(f.read(), main_script_path, "exec")
-    exec(code, {"__name__": "__main__", "__file__": main_script_path})
-
-
-@pytest.fixture(autouse=True)
-def _navigation_runs_app_py(monkeypatch):
-    """AppTest forgets between runs that app.py uses st.navigation and then runs a page file
-    on its own (the old pages/ folder mode); the real server always runs app.py first."""
-    monkeypatch.setattr(script_runner, "_mpa_v1", _run_main_script)
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +66,7 @@ def test_two_versions_of_one_run_through_the_sidebar(fake, demo_pair):
     assert metrics["Fixed (A wrong, B right)"] == "0"
 
     at.selectbox(key="b_wb_version").set_value("v1").run()
-    at.switch_page("pages/8_history.py").run()
+    at.switch_page("views/8_history.py").run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
     assert set(at.multiselect(key="history_keys").value) == {"acc", "loss"}

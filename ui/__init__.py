@@ -1,1 +1,1 @@
-"""Streamlit glue shared by app.py and pages/: sidebar widgets and session state."""
+"""Streamlit glue shared by app.py and views/: sidebar widgets and session state."""

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 
 from core.charts import HIST_MODES
 from core.comparison import SORTS, STATUS_FILTERS
@@ -184,18 +183,6 @@ def keep_known(key: str, allowed: Sequence[str]) -> None:
         st.session_state[key] = [v for v in value if v in allowed]
     else:
         del st.session_state[key]
-
-
-def run_through_app() -> None:
-    """Rerun through app.py when Streamlit ran this page file on its own.
-
-    Until app.py's st.navigation has run once in the server process, Streamlit treats the
-    pages/ folder as an old-style multipage app and runs a page URL's file alone, without the
-    sidebar, the comparison or the link settings; the first link opened on a fresh server hits it.
-    """
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
 
 
 def defaults(page: str) -> None:

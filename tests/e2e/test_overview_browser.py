@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from core.comparison import Comparison
 from core.summary import summarize
-from tests.e2e.browser import choose, errors, exceptions, metrics, wait_idle
+from tests.e2e.browser import errors, exceptions, metrics, wait_idle
 
 
 def test_demo_opens_on_overview_with_the_cli_numbers(server, page, shot, demo_pair):

@@ -10,7 +10,6 @@ from ui.state import require
 PER_PAGE = 24
 OTHER_LABELS = {"any": "either way", "right": "right", "wrong": "wrong too"}
 
-query.run_through_app()
 current = require()
 cmp = current.comparison
 names = cmp.class_names

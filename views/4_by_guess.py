@@ -10,7 +10,6 @@ from ui.state import require
 
 EXAMPLES_SHOWN = 12
 
-query.run_through_app()
 current = require()
 cmp = current.comparison
 names = cmp.class_names

@@ -8,7 +8,6 @@ from core.thumbnails import thumbnail_urls
 from ui import query
 from ui.state import require
 
-query.run_through_app()
 current = require()
 cmp = current.comparison
 names = cmp.class_names
