@@ -104,6 +104,18 @@ def choose(page, label: str, option: str, in_sidebar: bool = True) -> None:
     """Pick option in the selectbox whose label is label."""
     scope = page.locator('[data-testid="stSidebar"]') if in_sidebar else page.locator('[data-testid="stMain"]')
     box = scope.locator('[data-testid="stSelectbox"]').filter(has=page.get_by_text(label, exact=True)).first
-    box.locator("input").click()
-    page.get_by_role("option", name=option, exact=False).first.click()
+    for attempt in range(3):  # a rerun that lands mid-click can close the list: open it again
+        box.locator("input").click()
+        item = page.get_by_role("option", name=option, exact=False).first
+        try:
+            item.wait_for(state="visible", timeout=10_000)
+        except Exception:
+            if attempt == 2:
+                page.screenshot(path=f"/tmp/choose-failed-{label}.png")
+                raise
+            page.keyboard.press("Escape")
+            wait_idle(page)
+            continue
+        item.click()
+        break
     wait_idle(page)
