@@ -57,3 +57,19 @@ def test_choosing_another_epoch_changes_numbers_and_bad_path_is_one_error(cli_su
     at.selectbox(key="a_kind").set_value("Epoch folder").run()
     assert not at.exception and not at.error
     assert {m.label: m.value for m in at.metric}["Accuracy B"] == after
+
+
+def test_preprocessing_change_recomputes_the_overview(demo_paths):
+    from core.datasets import load_digits_test
+    from core.sources import CheckpointSource, PrepOverrides, evaluate
+
+    at = _app()
+    before = {m.label: m.value for m in at.metric}["Accuracy A"]
+    at.text_input(key="prep_mean").set_value("0.5")
+    at.text_input(key="prep_std").set_value("0.5").run()
+    assert not at.exception and not at.error
+    pa, _ = evaluate([CheckpointSource(str(demo_paths[0])), CheckpointSource(str(demo_paths[-1]))],
+                     load_digits_test(), PrepOverrides(mean=(0.5,), std=(0.5,)))
+    expected = f"{(pa.guess == pa.truth).mean():.2%}"
+    assert expected != before
+    assert {m.label: m.value for m in at.metric}["Accuracy A"] == expected

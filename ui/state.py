@@ -6,6 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from core.cache import make_key
 from core.comparison import Comparison, IdMismatch
 from core.datasets import EvalData, load_data, parse_data
 from core.errors import VersusError
@@ -25,6 +26,7 @@ class Current:
     label_a: str
     label_b: str
     data: EvalData
+    key: str  # content identity of the comparison (checkpoints, tables, data, preprocessing)
 
 
 @st.cache_resource
@@ -160,7 +162,8 @@ def update(settings: Settings | None) -> Current | None:
     except MemoryError:
         st.error("Out of memory while evaluating; lower the batch size or use a smaller dataset.")
         return None
-    current = Current(cmp, settings.a.display(), settings.b.display(), data)
+    key = make_key({"a": cmp.a.meta, "b": cmp.b.meta, "n": cmp.n, "data": data.fingerprint})
+    current = Current(cmp, settings.a.display(), settings.b.display(), data, key)
     st.session_state[KEY] = current
     return current
 

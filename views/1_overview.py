@@ -11,12 +11,11 @@ cmp = current.comparison
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def _summary(_cmp, key: tuple) -> dict:
-    return summarize(_cmp, current.label_a, current.label_b, data=current.data.name)
+def _summary(_cmp, key: str, label_a: str, label_b: str, data: str) -> dict:
+    return summarize(_cmp, label_a, label_b, data=data)
 
 
-summary = _summary(cmp, (current.label_a, current.label_b, cmp.a.meta.get("checkpoint_sha256"),
-                         cmp.b.meta.get("checkpoint_sha256"), cmp.n, current.data.fingerprint))
+summary = _summary(cmp, current.key, current.label_a, current.label_b, current.data.name)
 a, b = summary["a"], summary["b"]
 
 st.title("Overview")
