@@ -118,12 +118,12 @@ def evaluate(
     computed together in one pass over the data."""
     if len(data) == 0:
         raise VersusError("The evaluation data holds no examples.")
+    torch_device = pick_device(device)  # a bad device is an error even when every result is cached
     resolved = [resolve_model(s, data, over) for s in sources]
     cache = cache if cache is not None else ArrayCache()
     keys = [make_key({**r.identity, "features": keep_features}) for r in resolved]
     found = [cache.get(k) for k in keys]
     todo = [j for j, f in enumerate(found) if f is None or len(f["scores"]) != len(data)]
-    todo = list(dict.fromkeys(todo))
     # Same checkpoint, same identity: compute once.
     unique: dict[str, int] = {}
     for j in todo:
@@ -131,7 +131,7 @@ def evaluate(
     if unique:
         idx = list(unique.values())
         outs = run_models([resolved[j].module for j in idx], [resolved[j].prep for j in idx], data,
-                          pick_device(device), batch_size, keep_features, progress)
+                          torch_device, batch_size, keep_features, progress)
         for j, out in zip(idx, outs):
             arrays = {"scores": out.scores}
             if out.features is not None:

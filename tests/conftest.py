@@ -51,3 +51,29 @@ def synthetic_pair():
     a = make_predictions(500, 5, seed=1, skill=1.0)
     b = make_predictions(500, 5, seed=2, skill=2.5, truth=a.truth)
     return a, b
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's Chromium; skipped with a message when missing, a failure in CI."""
+    from tests.e2e.browser import chromium_path
+
+    path = chromium_path()
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing in CI: .ci/run must install it (apt-get install -y chromium).")
+        pytest.skip("No Chromium found (apt-get install -y chromium); browser tests skipped.")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser(chromium):
+    """One headless Chromium for the whole session, driven by Playwright's sync API."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.browser import CHROMIUM_ARGS
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -14,7 +14,6 @@ from core.report import TOP_REGRESSIONS, build_report, top_regressions
 from core.summary import summarize
 from core.verdict import verdict
 
-CHROMIUM = "/usr/bin/chromium"
 CHART_IDS = ["confusion-a", "confusion-b", "confusion-diff", "roc", "pr", "reliability"]
 
 
@@ -24,21 +23,6 @@ def cli_report(demo_paths, tmp_path_factory):
     assert main(["compare", "--a", str(demo_paths[0]), "--b", str(demo_paths[-1]), "--data", "digits",
                  "--out", str(out)]) == 0
     return out
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing; CI must install Chromium (apt-get install chromium).")
-        pytest.skip(f"{CHROMIUM} not found: install Chromium to run the report's browser test.")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM,
-                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield b
-        b.close()
 
 
 def _open_offline(browser, path: Path):

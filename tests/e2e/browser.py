@@ -100,10 +100,10 @@ def exceptions(page) -> list[str]:
     return [e.inner_text()[:300] for e in page.locator('[data-testid="stException"]').all()]
 
 
-def choose(page, label: str, option: str, in_sidebar: bool = True) -> None:
-    """Pick option in the selectbox whose label is label."""
+def choose(page, label: str, option: str, in_sidebar: bool = True, nth: int = 0) -> None:
+    """Pick option in the nth selectbox whose label is label."""
     scope = page.locator('[data-testid="stSidebar"]') if in_sidebar else page.locator('[data-testid="stMain"]')
-    box = scope.locator('[data-testid="stSelectbox"]').filter(has=page.get_by_text(label, exact=True)).first
+    box = scope.locator('[data-testid="stSelectbox"]').filter(has=page.get_by_text(label, exact=True)).nth(nth)
     for attempt in range(3):  # a rerun that lands mid-click can close the list: open it again
         box.locator("input").click()
         item = page.get_by_role("option", name=option, exact=False).first

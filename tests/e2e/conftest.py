@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.browser import CHROMIUM_ARGS, Server, chromium_path
+from tests.e2e.browser import Server
 
 SHOTS = Path(os.environ.get("VERSUS_SCREENSHOTS", f"/tmp/versus-e2e-shots/{time.strftime('%Y%m%d-%H%M%S')}"))
 UPLOAD_LIMIT_MB = 1
@@ -16,16 +16,6 @@ UPLOAD_LIMIT_MB = 1
 def pytest_terminal_summary(terminalreporter):
     if SHOTS.is_dir() and any(SHOTS.iterdir()):
         terminalreporter.write_line(f"browser screenshots: {SHOTS}")
-
-
-@pytest.fixture(scope="session")
-def chromium() -> str:
-    path = chromium_path()
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is missing in CI: .ci/run must install it (apt-get install -y chromium).")
-        pytest.skip("No Chromium found (apt-get install -y chromium); browser tests skipped.")
-    return path
 
 
 @pytest.fixture(scope="session")
@@ -40,16 +30,6 @@ def server(chromium, demo_ready, tmp_path_factory):
     srv = Server(Path(os.environ["VERSUS_CACHE_DIR"]), log, "--server.maxUploadSize", str(UPLOAD_LIMIT_MB))
     yield srv
     srv.close()
-
-
-@pytest.fixture(scope="session")
-def browser(chromium):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from core.comparison import Comparison
 from core.summary import summarize
-from tests.e2e.browser import errors, exceptions, metrics, wait_idle
+from tests.e2e.browser import choose, errors, exceptions, metrics, wait_idle
 
 
 def test_demo_opens_on_overview_with_the_cli_numbers(server, page, shot, demo_pair):
@@ -37,10 +37,7 @@ def test_choosing_another_epoch_for_b_changes_the_numbers(server, page, shot):
     page.goto(server.url)
     wait_idle(page)
     before = metrics(page)["Accuracy B"]
-    boxes = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Checkpoint")
-    boxes.nth(1).locator("input").click()
-    page.get_by_role("option", name="epoch_2.pt").first.click()
-    wait_idle(page)
+    choose(page, "Checkpoint", "epoch_2.pt", nth=1)
     shot(page, "03_overview_b_epoch_2")
     after = metrics(page)["Accuracy B"]
     assert after != before and not exceptions(page)
