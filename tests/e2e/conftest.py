@@ -9,7 +9,9 @@ import pytest
 
 from tests.e2e.browser import Server
 
-SHOTS = Path(os.environ.get("VERSUS_SCREENSHOTS", f"/tmp/versus-e2e-shots/{time.strftime('%Y%m%d-%H%M%S')}"))
+# Fixed once per process (also for modules that import this file under another name).
+os.environ.setdefault("VERSUS_SCREENSHOTS", f"/tmp/versus-e2e-shots/{time.strftime('%Y%m%d-%H%M%S')}")
+SHOTS = Path(os.environ["VERSUS_SCREENSHOTS"])
 UPLOAD_LIMIT_MB = 1
 
 

@@ -9,6 +9,7 @@ import urllib.request
 from core.datasets import load_digits_test
 from core.sources import CheckpointSource, evaluate
 from tests.e2e.browser import CHROMIUM_ARGS, IDLE
+from tests.e2e.conftest import SHOTS
 
 PAIRS = [(1, 5), (2, 4), (3, 1), (4, 2), (5, 3)]
 METRICS_JS = """() => Object.fromEntries([...document.querySelectorAll('[data-testid="stMetric"]')].map(m =>
@@ -58,7 +59,6 @@ def test_five_sessions_see_their_own_numbers(server, chromium, demo_paths):
 
     poller = threading.Thread(target=poll, daemon=True)
     poller.start()
-    from tests.e2e.conftest import SHOTS
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     results: list = []
