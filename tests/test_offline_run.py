@@ -12,18 +12,13 @@ from core.errors import VersusError
 from core.offline_run import (find_log, load_offline_table, numeric_keys, offline_history, read_log,
                               read_offline_run, table_versions)
 from core.sources import TableSource, load_table_source, parse_source
-from wandb_helpers import artifact_folder, offline_env, offline_run, quickstart_table
+from wandb_helpers import demo_offline_run, artifact_folder, offline_env, offline_run, quickstart_table
 
 
 @pytest.fixture(scope="module")
 def run_folder(demo_pair, tmp_path_factory):
     """An offline run that logged the demo's epoch-1 table at epoch 1 and epoch-5 table at epoch 5."""
-    tmp = tmp_path_factory.mktemp("offline")
-    with pytest.MonkeyPatch.context() as mp:
-        offline_env(mp, tmp / "wandb-home")
-        tables = [(epoch, quickstart_table(p.ids, [p.samples.image(i) for i in range(p.n)], p.truth, p.scores))
-                  for epoch, p in zip((1, 5), demo_pair)]
-        return offline_run(tmp, tables, config={"lr": 0.01, "batch_size": 32})
+    return demo_offline_run(demo_pair, tmp_path_factory.mktemp("offline"), config={"lr": 0.01, "batch_size": 32})
 
 
 def test_reads_run_config_history_and_table_versions(run_folder):

@@ -10,19 +10,14 @@ from sklearn.metrics import accuracy_score
 from streamlit.testing.v1 import AppTest
 
 from core import wandb_api
-from wandb_helpers import FakeApi, offline_env, offline_run, quickstart_table
+from wandb_helpers import demo_offline_run, FakeApi
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 @pytest.fixture(scope="module")
 def run_folder(demo_pair, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("app")
-    with pytest.MonkeyPatch.context() as mp:
-        offline_env(mp, tmp / "wandb-home")
-        tables = [(epoch, quickstart_table(p.ids, [p.samples.image(i) for i in range(p.n)], p.truth, p.scores))
-                  for epoch, p in zip((1, 5), demo_pair)]
-        return offline_run(tmp, tables)
+    return demo_offline_run(demo_pair, tmp_path_factory.mktemp("app"))
 
 
 @pytest.fixture

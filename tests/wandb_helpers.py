@@ -202,3 +202,12 @@ class FakeApi:
                 if a.version == version:
                     return a
         raise ValueError(f"artifact '{name}' not found in '{entity}/{project}'")
+
+
+def demo_offline_run(demo_pair, tmp: Path, **kwargs: Any) -> Path:
+    """An offline run that logged the demo's epoch-1 table at step 1 and epoch-5 table at step 5."""
+    with pytest.MonkeyPatch.context() as mp:
+        offline_env(mp, tmp / "wandb-home")
+        tables = [(epoch, quickstart_table(p.ids, [p.samples.image(i) for i in range(p.n)], p.truth, p.scores))
+                  for epoch, p in zip((1, 5), demo_pair)]
+        return offline_run(tmp, tables, **kwargs)

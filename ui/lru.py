@@ -35,6 +35,15 @@ class BoundedLRU:
             if self.on_evict is not None:
                 self.on_evict(v)
 
+    def get_or_make(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        """The value under key, made by make() and stored when absent (make runs unlocked, so
+        a slow make never blocks other keys)."""
+        value = self.get(key)
+        if value is None:
+            value = make()
+            self.put(key, value)
+        return value
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._items)

@@ -55,57 +55,49 @@ def _stamp(path: str) -> tuple:
 
 
 def _data(spec: str) -> EvalData:
-    kind, path = parse_data(spec)
-    key = (spec, _stamp(path) if path else ())
-    cache = _data_cache()
-    data = cache.get(key)
-    if data is None:
+    _, path = parse_data(spec)
+
+    def read() -> EvalData:
         with st.spinner(f"Reading {spec}..."):
-            data = load_data(spec)
-        cache.put(key, data)
-    return data
+            return load_data(spec)
+
+    return _data_cache().get_or_make((spec, _stamp(path) if path else ()), read)
 
 
 def _pair(s: Settings, data: EvalData) -> tuple[Predictions, Predictions]:
-    key = (s.a, s.b, _stamp(s.a.path), _stamp(s.b.path), data.fingerprint, s.over, s.device)
-    cache = _predictions_cache()
-    pair = cache.get(key)
-    if pair is None:
+    def infer() -> tuple[Predictions, Predictions]:
         bar = st.empty()
 
         def progress(done: int, total: int, rate: float) -> None:
             bar.progress(done / max(total, 1), text=f"Inference: {done}/{total} images, {rate:,.0f} images/s")
 
         try:
-            pair = tuple(evaluate([s.a, s.b], data, s.over, s.device, s.batch_size, progress=progress))
+            return tuple(evaluate([s.a, s.b], data, s.over, s.device, s.batch_size, progress=progress))
         finally:
             bar.empty()
-        cache.put(key, pair)
-    return pair
+
+    key = (s.a, s.b, _stamp(s.a.path), _stamp(s.b.path), data.fingerprint, s.over, s.device)
+    return _predictions_cache().get_or_make(key, infer)
 
 
 def _table(src: TableSource) -> Predictions:
     """A table source's Predictions; keyed by the source (a W&B version is immutable; its
     digest is part of the source) and, for local files, their change marker."""
-    key = ("table", src, _stamp(src.location) if src.kind != "wandb" else ())
-    cache = _predictions_cache()
-    p = cache.get(key)
-    if p is None:
+    def load() -> Predictions:
         with st.spinner(f"Loading {src.display()}..."):
-            p = load_table_source(src)
-        cache.put(key, p)
-    return p
+            return load_table_source(src)
+
+    key = ("table", src, _stamp(src.location) if src.kind != "wandb" else ())
+    return _predictions_cache().get_or_make(key, load)
 
 
 def _checkpoint(src: CheckpointSource, s: Settings, data: EvalData) -> Predictions:
-    key = ("checkpoint", src, _stamp(src.path), data.fingerprint, s.over, s.device)
-    cache = _predictions_cache()
-    p = cache.get(key)
-    if p is None:
+    def infer() -> Predictions:
         with st.spinner(f"Inference: {src.display()}..."):
-            p = evaluate([src], data, s.over, s.device, s.batch_size)[0]
-        cache.put(key, p)
-    return p
+            return evaluate([src], data, s.over, s.device, s.batch_size)[0]
+
+    key = ("checkpoint", src, _stamp(src.path), data.fingerprint, s.over, s.device)
+    return _predictions_cache().get_or_make(key, infer)
 
 
 def _with_tables(s: Settings) -> tuple[Predictions, Predictions, EvalData]:
