@@ -143,7 +143,7 @@ def load_checkpoint(path: str | os.PathLike, trust: bool = False) -> Checkpoint:
                 "its author (--trust, or the 'Trust this file' box)."
             ) from None
         obj = _load_trusted(p)
-    except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as exc:
+    except Exception as exc:  # torch.load on damaged bytes can raise almost anything
         raise VersusError(
             f"The checkpoint {path} cannot be read (truncated or not a PyTorch file): {_short(exc)}."
         ) from None

@@ -100,6 +100,16 @@ def test_untrusted_payload_does_not_run(tmp_path):
     assert marker.exists()
 
 
+def test_random_bytes_never_escape_as_another_error(tmp_path):
+    rng = np.random.default_rng(0)
+    for k in range(40):
+        blob = tmp_path / f"blob{k}.pt"
+        prefix = b"\x80\x02" if k % 2 else b""  # half of them start like a pickle
+        blob.write_bytes(prefix + rng.bytes(int(rng.integers(16, 5000))))
+        with pytest.raises(VersusError, match="cannot be read|not a readable"):
+            load_checkpoint(blob)
+
+
 def test_broken_files_give_one_clear_error(formats, tmp_path):
     truncated = tmp_path / "truncated.pt"
     truncated.write_bytes(formats["plain"].read_bytes()[:500])

@@ -14,6 +14,9 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+# Nothing still drawing: no skeleton placeholders (elements not yet rendered) and no spinner.
+SETTLED = """() => !document.querySelector(
+    '[data-testid="stSkeleton"], [data-testid="stAppSkeleton"], [data-testid="stSpinner"]')"""
 
 
 def chromium_path() -> str | None:
@@ -74,10 +77,7 @@ def wait_idle(page, timeout: float = 120_000) -> None:
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
     page.wait_for_timeout(300)  # let a just-triggered rerun start
     page.wait_for_selector(IDLE, timeout=timeout)
-    page.wait_for_function(
-        """() => !document.querySelector('[data-testid="stSkeleton"], [data-testid="stAppSkeleton"], [data-testid="stSpinner"]')""",
-        timeout=timeout,
-    )
+    page.wait_for_function(SETTLED, timeout=timeout)
     page.wait_for_timeout(200)
 
 

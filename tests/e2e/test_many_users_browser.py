@@ -8,7 +8,7 @@ import urllib.request
 
 from core.datasets import load_digits_test
 from core.sources import CheckpointSource, evaluate
-from tests.e2e.browser import CHROMIUM_ARGS, IDLE
+from tests.e2e.browser import CHROMIUM_ARGS, IDLE, SETTLED
 from tests.e2e.conftest import SHOTS
 
 PAIRS = [(1, 5), (2, 4), (3, 1), (4, 2), (5, 3)]
@@ -23,6 +23,7 @@ async def _session(browser, url: str, a: int, b: int, shots) -> dict[str, str]:
     await page.goto(f"{url}/?a_ckpt=epoch_{a}.pt&b_ckpt=epoch_{b}.pt", timeout=180_000)
     await page.wait_for_selector('[data-testid="stMetric"]', timeout=180_000)
     await page.wait_for_selector(IDLE, timeout=180_000)
+    await page.wait_for_function(SETTLED, timeout=180_000)
     shown = await page.evaluate(METRICS_JS)
     await page.screenshot(path=str(shots / f"08_user_{a}_vs_{b}.png"))
     await context.close()
