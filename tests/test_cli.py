@@ -112,3 +112,11 @@ def test_cli_process_untrusted_pickle_exit_2(tmp_path):
     assert len(lines) == 1 and "full pickle" in lines[0] and "Traceback" not in proc.stderr
     proc = subprocess.run([sys.executable, "-m", "core", "compare", "--b", "x"], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2 and "--a" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_cli_model_with_other_class_count_is_one_line(demo_paths, tmp_path, capsys):
+    torch.save(ConvNet(classes=3).state_dict(), tmp_path / "three.pt")
+    assert main(["compare", "--a", str(demo_paths[0]), "--b", str(tmp_path / "three.pt"),
+                 "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "outputs 3 classes but the data has 10" in err
