@@ -139,7 +139,8 @@ def update(settings: Settings | None) -> Current | None:
             data = _data(settings.data)
             pa, pb = _pair(settings, data)
         if data.skipped:
-            st.warning(f"Skipped {len(data.skipped)} files that are not images: "
+            files = "file that is not an image" if len(data.skipped) == 1 else "files that are not images"
+            st.warning(f"Skipped {len(data.skipped)} {files}: "
                        f"{', '.join(data.skipped[:3])}{' ...' if len(data.skipped) > 3 else ''}")
         intersect = st.session_state.get("intersect", False)
         try:
