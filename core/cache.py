@@ -67,12 +67,16 @@ class ArrayCache:
             return None
 
     def put(self, key: str, arrays: dict[str, np.ndarray]) -> None:
-        """Store arrays under key atomically."""
+        """Store arrays under key atomically; a cache folder that cannot be written only costs
+        a recomputation next time."""
         buf = io.BytesIO()
         payload = dict(arrays)
         payload["__digest__"] = np.frombuffer(_digest(arrays).encode(), dtype=np.uint8)
         np.savez(buf, **payload)
-        atomic_write_bytes(self.path(key), buf.getvalue())
+        try:
+            atomic_write_bytes(self.path(key), buf.getvalue())
+        except OSError:
+            pass
 
 
 def _digest(arrays: dict[str, np.ndarray]) -> str:

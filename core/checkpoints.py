@@ -71,10 +71,11 @@ def list_checkpoints(folder: str | os.PathLike) -> list[Path]:
 
 
 def _is_torchscript(path: Path) -> bool:
-    if not zipfile.is_zipfile(path):
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return any(n.endswith("constants.pkl") or "/code/" in n for n in zf.namelist())
+    except (zipfile.BadZipFile, OSError):  # not a zip, or a damaged one: torch.load will say
         return False
-    with zipfile.ZipFile(path) as zf:
-        return any(n.endswith("constants.pkl") or "/code/" in n for n in zf.namelist())
 
 
 def _strip_prefix(state: StateDict, prefix: str) -> StateDict:

@@ -77,12 +77,15 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
                                                              "b": pb.meta["preprocessing"]},
                         architecture={"a": pa.meta["arch_note"], "b": pb.meta["arch_note"]},
                         epoch={"a": pa.meta["epoch"], "b": pb.meta["epoch"]}, data=data.name)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "summary.json").write_text(json.dumps(summary, indent=2))
+        predictions_frame(cmp).to_parquet(out / "predictions.parquet", index=False)
+        write_report(cmp, summary, out)
+    except OSError as exc:
+        raise VersusError(f"Cannot write the results into {out}: {exc.strerror or exc}.") from None
     for side, p in (("A", pa), ("B", pb)):
         print(f"{side}: {p.meta['arch_note']}; preprocessing {p.meta['preprocessing']}", file=sys.stderr)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    predictions_frame(cmp).to_parquet(out / "predictions.parquet", index=False)
-    write_report(cmp, summary, out)
     return summary
 
 

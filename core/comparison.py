@@ -48,6 +48,7 @@ def check_classes(a: Predictions, b: Predictions) -> None:
 def align(a: Predictions, b: Predictions, intersect: bool = False) -> tuple[Predictions, Predictions]:
     """Reorder B to A's id order; with intersect, keep only the ids both have."""
     if a.n == b.n and np.array_equal(a.ids, b.ids):
+        _check_truth(a, b)
         return a, b
     pos_b = {k: i for i, k in enumerate(b.ids.tolist())}
     in_b = np.fromiter((k in pos_b for k in a.ids.tolist()), bool, count=a.n)
@@ -60,10 +61,15 @@ def align(a: Predictions, b: Predictions, intersect: bool = False) -> tuple[Pred
     order_b = np.array([pos_b[k] for k in a.ids[keep_a].tolist()], dtype=np.int64)
     a2 = a if len(keep_a) == a.n else a.take(keep_a)
     b2 = b.take(order_b)
-    if not np.array_equal(a2.truth, b2.truth):
-        bad = int(np.sum(a2.truth != b2.truth))
-        raise VersusError(f"A and B disagree on the true label of {bad} examples.")
+    _check_truth(a2, b2)
     return a2, b2
+
+
+def _check_truth(a: Predictions, b: Predictions) -> None:
+    """Raise when aligned A and B disagree on any true label."""
+    if not np.array_equal(a.truth, b.truth):
+        bad = int(np.sum(a.truth != b.truth))
+        raise VersusError(f"A and B disagree on the true label of {bad} examples.")
 
 
 @dataclass
@@ -96,6 +102,11 @@ class Comparison:
     def n(self) -> int:
         """Number of aligned examples."""
         return self.a.n
+
+    @property
+    def samples(self):
+        """Images of the aligned rows: A's, or B's when A's source has none."""
+        return self.a.samples if self.a.samples is not None else self.b.samples
 
     @property
     def class_names(self) -> list[str]:

@@ -60,7 +60,7 @@ def _table(df: pd.DataFrame) -> str:
 
 def _regressions_table(cmp: Comparison, rows: np.ndarray) -> str:
     names = cmp.class_names
-    urls = thumbnail_urls(cmp.a.samples, rows)
+    urls = thumbnail_urls(cmp.samples, rows)
     out = ["<table><tr><th>image</th><th>id</th><th>truth</th><th>A guess (score)</th>"
            "<th>B guess (score)</th><th>truth score A → B</th></tr>"]
     for i, url in zip(rows.tolist(), urls):

@@ -69,6 +69,12 @@ def resolve_model(src: CheckpointSource, data: EvalData, over: PrepOverrides) ->
     else:
         if src.arch:
             spec = archs.parse_arch(src.arch)
+            if spec.kind == "file" and not src.trust:
+                raise VersusError(
+                    f"The architecture {spec.label()} is Python code that runs when imported; it was "
+                    "not imported. Allow it only if you trust the file (--trust, or the 'Trust this "
+                    "file' box)."
+                )
             note = f"{spec.label()} (given)"
         else:
             spec = archs.autodetect(ckpt.state_dict)
@@ -144,10 +150,6 @@ def evaluate(
         progress(len(data), len(data), 0.0)
     return [_predictions(r, data, f["scores"], f.get("features")) for r, f in zip(resolved, found)]
 
-
-def checkpoint_label(path: str | Path) -> str:
-    """A short label for a checkpoint path: its file name."""
-    return Path(path).name
 
 
 # ---- logged predictions: tables, predictions files, W&B runs ----------------------------------

@@ -54,3 +54,23 @@ def test_unknown_names_are_clear():
         archs.parse_arch("resnet999")
     with pytest.raises(VersusError, match="keyword arguments"):
         archs.parse_arch("x.py:Net(1, 2)")
+
+
+def test_user_file_is_imported_only_with_trust(tmp_path, demo_paths):
+    from core.datasets import load_digits_test
+    from core.sources import CheckpointSource, evaluate
+
+    marker = tmp_path / "IMPORTED"
+    f = tmp_path / "net.py"
+    f.write_text(f"import pathlib\npathlib.Path({str(marker)!r}).touch()\n"
+                 "from core.architectures import ConvNet as Net\n")
+    data = load_digits_test()
+    src = CheckpointSource(str(tmp_path / "w.pt"), arch=f"{f}:Net")
+    import torch
+
+    torch.save(torch.load(demo_paths[0], weights_only=True)["model_state_dict"], src.path)
+    with pytest.raises(VersusError, match="runs when imported.*trust"):
+        evaluate([src], data)
+    assert not marker.exists()
+    (p,) = evaluate([CheckpointSource(src.path, arch=src.arch, trust=True)], data)
+    assert marker.exists() and p.meta["arch"].endswith(":Net")

@@ -117,7 +117,12 @@ def test_broken_files_give_one_clear_error(formats, tmp_path):
     random_bin.write_bytes(os.urandom(4096))
     empty = tmp_path / "empty.pt"
     empty.write_bytes(b"")
-    for path, pattern in ((truncated, "cannot be read|not a readable"), (random_bin, "cannot be read|not a readable"),
+    damaged_zip = tmp_path / "damaged_zip.pt"
+    raw = bytearray(formats["plain"].read_bytes())
+    central = raw.rfind(b"PK\x01\x02")
+    raw[central : central + 4] = b"XXXX"  # break the zip's central directory
+    damaged_zip.write_bytes(bytes(raw))
+    for path, pattern in ((truncated, "cannot be read|not a readable"), (damaged_zip, "cannot be read"), (random_bin, "cannot be read|not a readable"),
                           (empty, "empty"), (tmp_path / "missing.pt", "does not exist")):
         with pytest.raises(VersusError, match=pattern) as info:
             load_checkpoint(path)

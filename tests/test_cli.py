@@ -88,6 +88,7 @@ def test_cli_on_written_imagefolder_with_torchscript_and_arch(tmp_path):
     (["--arch", "resnet999"], "Unknown architecture"),
     (["--size", "0x3"], "Size"),
     (["--device", "cuda"], "cuda|CUDA"),
+    (["--out", "/proc/versus-out"], "Cannot write the results into /proc/versus-out"),
 ])
 def test_cli_bad_input_exit_2_one_line(demo_paths, tmp_path, capsys, args, pattern):
     if "--device" in args and torch.cuda.is_available():

@@ -101,13 +101,15 @@ def _side(side: str, title: str, default_index: int) -> CheckpointSource | Table
         path = _upload_source(side)
     arch = st.text_input(
         "Architecture", key=f"{side}_arch", placeholder="auto-detect",
-        help="convnet, a torchvision name (resnet18, ...), or path/to/file.py:ClassName(k=v). "
+        help="convnet, a torchvision name (resnet18, ...), or path/to/file.py:ClassName(k=v) "
+             "(a .py file runs when imported: it needs 'Trust this file'). "
              "Blank: auto-detect; TorchScript needs none.",
     ).strip() or None
     trust = st.checkbox(
         "Trust this file (may run code)", key=f"{side}_trust",
-        help="A fully pickled model can run any code when loaded. Tick only for files whose "
-             "author you trust; otherwise only plain weights are read.",
+        help="A fully pickled model, or an architecture given as a .py file, can run any code "
+             "when loaded. Tick only for files whose author you trust; otherwise only plain "
+             "weights are read.",
     )
     if path is None:
         return None

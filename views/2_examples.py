@@ -63,7 +63,7 @@ c[4].download_button(f"Download CSV ({len(rows):,} rows)", data=lambda: cmp.tabl
 
 def _cards(visible: np.ndarray) -> None:
     """One bordered row per visible example: thumbnail, guesses, and both score histograms."""
-    urls = thumbnail_urls(cmp.a.samples, visible)
+    urls = thumbnail_urls(cmp.samples, visible)
     status_names = cmp.status_names()
     for i, url in zip(visible.tolist(), urls):
         t, ga, gb = cmp.truth[i], cmp.guess_a[i], cmp.guess_b[i]

@@ -66,4 +66,4 @@ for col, side, label in zip(st.columns(2, border=True), ("a", "b"), (current.lab
         other_right = cmp.guess("b" if side == "a" else "a")[visible] == cmp.truth[visible]
         captions = [f"{names[t]} → {names[g]} ({p:.0%}) · {other_side} {'✓' if r else '✗'}"
                     for t, g, p, r in zip(cmp.truth[visible], guesses, confs, other_right)]
-        image_grid(cmp.a.samples, visible, captions, columns=4, colors=["red"] * len(visible), px=72)
+        image_grid(cmp.samples, visible, captions, columns=4, colors=["red"] * len(visible), px=72)

@@ -30,7 +30,7 @@ def _per_guess_table() -> list[int]:
     """The per-guess table (with each side's surest error) and its chart; the selected rows."""
     for side in ("a", "b"):
         surest = cmp.surest_error_per_guess(side)[[index[n] for n in table["guess"]]]
-        urls = iter(thumbnail_urls(cmp.a.samples, surest[surest >= 0]))
+        urls = iter(thumbnail_urls(cmp.samples, surest[surest >= 0]))
         table[f"example_{side}"] = [next(urls) if r >= 0 else None for r in surest]
     shown = table.rename(columns={"guess": "guessed class", "errors_a": "errors A", "errors_b": "errors B",
                                   "b_minus_a": "B - A", "more_mistakes": "more mistakes"})
@@ -72,7 +72,7 @@ def _guess_examples(selected: list[int]) -> None:
             visible = mine[:EXAMPLES_SHOWN]
             conf = cmp.confidence(side)[visible]
             captions = [f"truth {names[t]} ({p:.0%})" for t, p in zip(cmp.truth[visible], conf)]
-            image_grid(cmp.a.samples, visible, captions, columns=4, colors=["red"] * len(visible), px=72)
+            image_grid(cmp.samples, visible, captions, columns=4, colors=["red"] * len(visible), px=72)
 
 
 if total_a + total_b == 0:

@@ -92,10 +92,10 @@ else:
         st.caption(f"Showing the first {len(shown)} of {len(rows):,}; every id is in the table below.")
     captions = [escape(f"{cmp.ids[i]}") + "<br>" + escape(f"A: {names[cmp.a.guess[i]]} · B: {names[cmp.b.guess[i]]}")
                 for i in shown]
-    if cmp.a.samples is None:
+    if cmp.samples is None:
         st.info("These predictions come without images; the ids are in the table below.")
     else:
-        image_grid(cmp.a.samples, shown, captions, columns=10, px=72)
+        image_grid(cmp.samples, shown, captions, columns=10, px=72)
     listed = rows[:SHOWN_IDS]
     with st.expander(f"Ids ({len(rows):,})"):
         st.dataframe(pd.DataFrame({
