@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Protocol
 
 import numpy as np
@@ -58,7 +59,7 @@ class Predictions:
         """Number of classes."""
         return len(self.class_names)
 
-    @property
+    @cached_property
     def guess(self) -> np.ndarray:
         """Top-1 guessed class per example (a logged guess when the source gave one)."""
         if self.guess_override is not None:

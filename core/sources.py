@@ -97,7 +97,8 @@ def resolve_model(src: CheckpointSource, data: EvalData, over: PrepOverrides) ->
     return ResolvedModel(src, ckpt, module, label, note, prep, identity)
 
 
-def _predictions(r: ResolvedModel, data: EvalData, scores: np.ndarray, feats: np.ndarray | None) -> Predictions:
+def _predictions(r: ResolvedModel, data: EvalData, scores: np.ndarray, feats: np.ndarray | None,
+                 key: str) -> Predictions:
     if scores.shape[1] != len(data.class_names):
         raise VersusError(
             f"{r.source.display()} outputs {scores.shape[1]} classes but the data has "
@@ -105,7 +106,8 @@ def _predictions(r: ResolvedModel, data: EvalData, scores: np.ndarray, feats: np
         )
     meta = {"source": r.source.display(), "checkpoint_sha256": r.checkpoint.sha256,
             "epoch": r.checkpoint.epoch, "format": r.checkpoint.format, "arch": r.arch_label,
-            "arch_note": r.arch_note, "preprocessing": r.prep.as_dict(), "data": data.name}
+            "arch_note": r.arch_note, "preprocessing": r.prep.as_dict(), "data": data.name,
+            "content_key": key}
     return Predictions(data.ids, data.truth, scores, data.class_names, samples=data,
                        features=feats, meta=meta)
 
@@ -148,7 +150,7 @@ def evaluate(
                     found[k] = arrays
     elif progress is not None:
         progress(len(data), len(data), 0.0)
-    return [_predictions(r, data, f["scores"], f.get("features")) for r, f in zip(resolved, found)]
+    return [_predictions(r, data, f["scores"], f.get("features"), k) for r, f, k in zip(resolved, found, keys)]
 
 
 

@@ -1,7 +1,6 @@
 """report.html: written by the CLI, self-contained, and rendered by headless Chromium with every
 network request blocked (the Vega-Lite views draw, the verdict and thumbnails show)."""
 import json
-import os
 from pathlib import Path
 
 import numpy as np

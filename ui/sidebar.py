@@ -77,12 +77,14 @@ def _upload_source(side: str) -> str | None:
                           type=[s.lstrip(".") for s in CHECKPOINT_SUFFIXES])
     if up is None:
         return None
-    data = up.getvalue()
-    digest = hashlib.sha256(data).hexdigest()[:16]
-    target = default_root() / "uploads" / digest / Path(up.name).name
-    if not target.is_file():
-        atomic_write_bytes(target, data)
-    return str(target)
+    saved = st.session_state.setdefault("_uploads", {})
+    if up.file_id not in saved:  # hash and copy an upload once, not on every rerun
+        data = up.getvalue()
+        target = default_root() / "uploads" / hashlib.sha256(data).hexdigest()[:16] / Path(up.name).name
+        if not target.is_file():
+            atomic_write_bytes(target, data)
+        saved[up.file_id] = str(target)
+    return saved[up.file_id]
 
 
 def _side(side: str, title: str, default_index: int) -> CheckpointSource | TableSource | None:

@@ -49,9 +49,15 @@ def _stamp(path: str) -> tuple:
     except OSError:
         return (path,)
     marks = [(str(p), st_.st_size, st_.st_mtime_ns)]
-    if p.is_dir():
-        marks += [(c.name, c.stat().st_mtime_ns) for c in sorted(p.iterdir()) if c.is_dir()]
+    if p.is_dir():  # the entries right inside: a table file rewritten in place, a class folder
+        marks += [(c.name, c.stat().st_size, c.stat().st_mtime_ns) for c in sorted(p.iterdir())]
     return tuple(marks)
+
+
+def _arch_stamp(src: CheckpointSource) -> tuple:
+    """Change marker of an architecture given as a .py file (its edits change the model)."""
+    path = (src.arch or "").split(".py:", 1)[0] + ".py" if ".py:" in (src.arch or "") else ""
+    return _stamp(path) if path else ()
 
 
 def _data(spec: str) -> EvalData:
@@ -76,7 +82,8 @@ def _pair(s: Settings, data: EvalData) -> tuple[Predictions, Predictions]:
         finally:
             bar.empty()
 
-    key = (s.a, s.b, _stamp(s.a.path), _stamp(s.b.path), data.fingerprint, s.over, s.device)
+    key = (s.a, s.b, _stamp(s.a.path), _stamp(s.b.path), _arch_stamp(s.a), _arch_stamp(s.b),
+           data.fingerprint, s.over, s.device)
     return _predictions_cache().get_or_make(key, infer)
 
 
@@ -96,7 +103,7 @@ def _checkpoint(src: CheckpointSource, s: Settings, data: EvalData) -> Predictio
         with st.spinner(f"Inference: {src.display()}..."):
             return evaluate([src], data, s.over, s.device, s.batch_size)[0]
 
-    key = ("checkpoint", src, _stamp(src.path), data.fingerprint, s.over, s.device)
+    key = ("checkpoint", src, _stamp(src.path), _arch_stamp(src), data.fingerprint, s.over, s.device)
     return _predictions_cache().get_or_make(key, infer)
 
 
@@ -143,8 +150,14 @@ def update(settings: Settings | None) -> Current | None:
             st.warning(f"Skipped {len(data.skipped)} {files}: "
                        f"{', '.join(data.skipped[:3])}{' ...' if len(data.skipped) > 3 else ''}")
         intersect = st.session_state.get("intersect", False)
+        if intersect:  # drawn on every run while on, or Streamlit would forget the ticked box
+            st.checkbox("Compare on the intersection", key="intersect")
+        key = make_key({"a": pa.meta, "b": pb.meta, "data": data.fingerprint, "intersect": intersect})
         try:
-            cmp = Comparison.build(pa, pb, intersect=intersect)
+            # The originals ride along so their ids stay taken while the entry lives.
+            cmp = _predictions_cache().get_or_make(
+                ("comparison", key, id(pa), id(pb)),
+                lambda: (pa, pb, Comparison.build(pa, pb, intersect=intersect)))[2]
         except IdMismatch as exc:
             st.error(str(exc))
             st.checkbox("Compare on the intersection", key="intersect")
@@ -155,7 +168,6 @@ def update(settings: Settings | None) -> Current | None:
     except MemoryError:
         st.error("Out of memory while evaluating; lower the batch size or use a smaller dataset.")
         return None
-    key = make_key({"a": cmp.a.meta, "b": cmp.b.meta, "n": cmp.n, "data": data.fingerprint})
     current = Current(cmp, settings.a.display(), settings.b.display(), data, key)
     st.session_state[KEY] = current
     return current

@@ -121,6 +121,12 @@ def _download(_api: CloudApi, name: str) -> str:
     return str(wandb_source.download_model(_api, name))
 
 
+@st.cache_resource(max_entries=8, show_spinner="Reading the offline run...")
+def _offline_run(log: str, size: int, mtime_ns: int) -> offline_run.OfflineRun:
+    """The parsed log, read again only when the file changes (size and mtime are the key)."""
+    return offline_run.read_offline_run(log)
+
+
 def _pick_version(side: str, versions: list[tuple[str, str, str]]) -> tuple[str, str]:
     """Key and version from (key, version, label) triples; A starts at the first version, B at the latest."""
     keys = sorted({k for k, _, _ in versions})
@@ -140,7 +146,9 @@ def _offline(side: str) -> TableSource | None:
     mapping = _mapping(side)
     if not folder:
         return None
-    run = offline_run.read_offline_run(folder)
+    log = offline_run.find_log(folder)
+    stat = log.stat()
+    run = _offline_run(str(log), stat.st_size, stat.st_mtime_ns)
     versions = [(k, v, f"{v} · step {s}" if s is not None else v) for k, v, s in offline_run.table_versions(run)]
     if not versions:
         raise VersusError(f"The offline run {run.run_id} logged no tables.")

@@ -39,7 +39,7 @@ flt = ExampleFilter(status, tuple(index[n] for n in truth), tuple(index[n] for n
 
 def _sorted_rows() -> np.ndarray:
     """The filtered, sorted rows, kept for this session until the filter or sort changes."""
-    key = (id(cmp), flt, sort, descending)
+    key = (current.key, flt, sort, descending)
     memo = st.session_state.get("_ex_rows")
     if memo is None or memo[0] != key:
         memo = (key, cmp.sort(cmp.select(flt), sort, descending))

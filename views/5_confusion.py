@@ -19,8 +19,8 @@ current = require()
 cmp = current.comparison
 names = cmp.class_names
 c = len(names)
-cm_a = confusion(cmp.truth, cmp.a.guess, c)
-cm_b = confusion(cmp.truth, cmp.b.guess, c)
+cm_a = confusion(cmp.truth, cmp.guess_a, c)
+cm_b = confusion(cmp.truth, cmp.guess_b, c)
 
 st.title("Confusion")
 st.caption(f"**A** {current.label_a}  vs  **B** {current.label_b} on {cmp.n:,} examples. "
@@ -37,9 +37,10 @@ if st.session_state.get("cell_truth") not in names or st.session_state.get("cell
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def _cell_indexes(truth: np.ndarray, guess_a: np.ndarray, guess_b: np.ndarray, c: int) -> tuple[CellIndex, CellIndex]:
+def _cell_indexes(_cmp, key: str) -> tuple[CellIndex, CellIndex]:
     """The rows behind every cell of A and B (read-only, shared by reruns)."""
-    return CellIndex.build(truth, guess_a, c), CellIndex.build(truth, guess_b, c)
+    c = len(_cmp.class_names)
+    return CellIndex.build(_cmp.truth, _cmp.guess_a, c), CellIndex.build(_cmp.truth, _cmp.guess_b, c)
 
 
 def _take_click(event, side: str) -> None:
@@ -70,8 +71,8 @@ with right:
     guess_name = st.selectbox("Guess", names, key="cell_guess")
 
 t, g = names.index(truth_name), names.index(guess_name)
-index_a, index_b = _cell_indexes(cmp.truth, cmp.a.guess, cmp.b.guess, c)
-cell = drill(index_a, index_b, cmp.a.guess, cmp.b.guess, t, g)
+index_a, index_b = _cell_indexes(cmp, current.key)
+cell = drill(index_a, index_b, cmp.guess_a, cmp.guess_b, t, g)
 where = f"truth {truth_name}, guess {guess_name}"
 views = {
     f"In A's cell ({len(cell.in_a):,})": cell.in_a,
@@ -90,7 +91,7 @@ else:
     shown = rows[:SHOWN_IMAGES]
     if len(rows) > len(shown):
         st.caption(f"Showing the first {len(shown)} of {len(rows):,}; every id is in the table below.")
-    captions = [escape(f"{cmp.ids[i]}") + "<br>" + escape(f"A: {names[cmp.a.guess[i]]} · B: {names[cmp.b.guess[i]]}")
+    captions = [escape(f"{cmp.ids[i]}") + "<br>" + escape(f"A: {names[cmp.guess_a[i]]} · B: {names[cmp.guess_b[i]]}")
                 for i in shown]
     if cmp.samples is None:
         st.info("These predictions come without images; the ids are in the table below.")
@@ -100,8 +101,8 @@ else:
     with st.expander(f"Ids ({len(rows):,})"):
         st.dataframe(pd.DataFrame({
             "id": cmp.ids[listed].astype(str), "truth": np.asarray(names, dtype=object)[cmp.truth[listed]],
-            "A guess": np.asarray(names, dtype=object)[cmp.a.guess[listed]],
-            "B guess": np.asarray(names, dtype=object)[cmp.b.guess[listed]],
+            "A guess": np.asarray(names, dtype=object)[cmp.guess_a[listed]],
+            "B guess": np.asarray(names, dtype=object)[cmp.guess_b[listed]],
         }), hide_index=True, width="stretch")
         if len(rows) > len(listed):
             st.caption(f"The first {len(listed):,} of {len(rows):,}.")

@@ -12,11 +12,11 @@ names = cmp.class_names
 
 
 @st.cache_data(max_entries=8, show_spinner="Computing the curves...")
-def _curves(truth: np.ndarray, scores_a: np.ndarray, scores_b: np.ndarray) -> dict[str, ModelCurves]:
-    return {"A": model_curves(truth, scores_a), "B": model_curves(truth, scores_b)}
+def _curves(_cmp, key: str) -> dict[str, ModelCurves]:
+    return {"A": model_curves(_cmp.truth, _cmp.a.scores), "B": model_curves(_cmp.truth, _cmp.b.scores)}
 
 
-curves = _curves(cmp.truth, cmp.a.scores, cmp.b.scores)
+curves = _curves(cmp, current.key)
 
 st.title("Curves")
 st.caption(f"**A** {current.label_a}  vs  **B** {current.label_b} on {cmp.n:,} examples. "

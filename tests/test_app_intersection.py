@@ -1,0 +1,37 @@
+"""AppTest: A and B on different ids say how many differ, and the intersection option stays on."""
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+KIND = "Predictions file (CSV/Parquet)"
+
+
+def _csv(path: Path, ids: list[str], seed: int) -> str:
+    rng = np.random.default_rng(seed)
+    scores = rng.dirichlet(np.ones(3), size=len(ids))
+    frame = pd.DataFrame({"id": ids, "truth": [int(i[1:]) % 3 for i in ids]})
+    for k in range(3):
+        frame[f"score_{k}"] = scores[:, k]
+    frame.to_csv(path, index=False)
+    return str(path)
+
+
+def test_id_mismatch_offers_the_intersection_and_it_stays_on(tmp_path):
+    a = _csv(tmp_path / "a.csv", [f"x{i}" for i in range(0, 30)], 0)
+    b = _csv(tmp_path / "b.csv", [f"x{i}" for i in range(10, 50)], 1)
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    for side, path in (("a", a), ("b", b)):
+        at.selectbox(key=f"{side}_kind").set_value(KIND).run()
+        at.text_input(key=f"{side}_pred_path").set_value(path).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "A and B do not cover the same examples: 10 ids are only in A, 20 only in B, 20 in both; "
+        "compare on the intersection to go on."]
+    at.checkbox(key="intersect").check().run()
+    assert not at.error and {m.label: m.value for m in at.metric}["Both wrong"] is not None
+    at.switch_page("views/2_examples.py").run()
+    assert not at.error, [e.value for e in at.error]
+    assert any("20 of 20 examples" in m.value or "of 20 examples" in m.value for m in at.markdown)
