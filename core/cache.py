@@ -19,6 +19,22 @@ def default_root() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".cache" / "versus"
 
 
+_HASH_MEMO: dict[tuple[str, int, int], str] = {}
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Content hash of a file (memoized by path, size and mtime; the key is the content)."""
+    st = os.stat(path)
+    key = (str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _HASH_MEMO:
+        h = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+        _HASH_MEMO[key] = h.hexdigest()
+    return _HASH_MEMO[key]
+
+
 def make_key(parts: dict[str, Any]) -> str:
     """Hex key of a JSON-able dict of content fingerprints."""
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()

@@ -1,7 +1,6 @@
 """Load a checkpoint file safely, whatever shape its weights were saved in."""
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 import re
@@ -14,14 +13,14 @@ from typing import Any
 import torch
 from torch import nn
 
-from core.errors import VersusError
+from core.cache import file_sha256
+from core.errors import VersusError, first_line
 
 StateDict = dict[str, torch.Tensor]
 
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin", ".safetensors", ".tar")
 _EPOCH_IN_NAME = re.compile(r"(?:^|[^a-z])(?:epoch|ep|e)[_=\-]?(\d+)", re.IGNORECASE)
 _UNSAFE_GLOBAL = re.compile(r"Unsupported (?:global|class):? (?:GLOBAL )?([\w.]+)")
-_HASH_MEMO: dict[tuple[str, int, int], str] = {}
 
 
 @dataclass
@@ -35,19 +34,6 @@ class Checkpoint:
     module: nn.Module | None = None
     epoch: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    """Content hash of a file (memoized by path, size and mtime; the key is the content)."""
-    st = os.stat(path)
-    key = (str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
-    if key not in _HASH_MEMO:
-        h = hashlib.sha256()
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-        _HASH_MEMO[key] = h.hexdigest()
-    return _HASH_MEMO[key]
 
 
 def epoch_from_name(path: str | os.PathLike) -> int | None:
@@ -129,7 +115,7 @@ def load_checkpoint(path: str | os.PathLike, trust: bool = False) -> Checkpoint:
                 warnings.simplefilter("ignore", FutureWarning)
                 module = torch.jit.load(str(p), map_location="cpu")
         except Exception as exc:
-            raise VersusError(f"The TorchScript file {path} cannot be loaded: {_short(exc)}.") from None
+            raise VersusError(f"The TorchScript file {path} cannot be loaded: {first_line(exc)}.") from None
         return Checkpoint(str(p), digest, "torchscript", module=module.eval(), epoch=name_epoch)
     try:
         obj = torch.load(p, map_location="cpu", weights_only=True)
@@ -146,7 +132,7 @@ def load_checkpoint(path: str | os.PathLike, trust: bool = False) -> Checkpoint:
         obj = _load_trusted(p)
     except Exception as exc:  # torch.load on damaged bytes can raise almost anything
         raise VersusError(
-            f"The checkpoint {path} cannot be read (truncated or not a PyTorch file): {_short(exc)}."
+            f"The checkpoint {path} cannot be read (truncated or not a PyTorch file): {first_line(exc)}."
         ) from None
     if isinstance(obj, nn.Module):
         return Checkpoint(str(p), digest, "pickled_module", module=obj.eval(), epoch=name_epoch)
@@ -159,7 +145,7 @@ def _load_trusted(p: Path) -> Any:
     try:
         return torch.load(p, map_location="cpu", weights_only=False)
     except Exception as exc:
-        raise VersusError(f"The trusted checkpoint {p} cannot be loaded: {_short(exc)}.") from None
+        raise VersusError(f"The trusted checkpoint {p} cannot be loaded: {first_line(exc)}.") from None
 
 
 def _load_safetensors(p: Path, digest: str, name_epoch: int | None) -> Checkpoint:
@@ -170,12 +156,8 @@ def _load_safetensors(p: Path, digest: str, name_epoch: int | None) -> Checkpoin
             meta = fh.metadata() or {}
             state = {k: fh.get_tensor(k) for k in fh.keys()}
     except (SafetensorError, OSError, ValueError) as exc:
-        raise VersusError(f"The safetensors file {p} cannot be read: {_short(exc)}.") from None
+        raise VersusError(f"The safetensors file {p} cannot be read: {first_line(exc)}.") from None
     state = _strip_prefix(_strip_prefix(state, "module."), "model.")
     epoch = int(meta["epoch"]) if str(meta.get("epoch", "")).isdigit() else name_epoch
     return Checkpoint(str(p), digest, "safetensors", state_dict=state, epoch=epoch, extra=dict(meta))
 
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return (text[0] if text else type(exc).__name__)[:160]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import os
 import pickle
 import struct
@@ -14,7 +15,8 @@ from typing import Callable
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from core.errors import VersusError
+from core.cache import file_sha256
+from core.errors import VersusError, first_line
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp", ".gif")
 DATA_KINDS = ("digits", "imagefolder", "mnist", "fashionmnist", "kmnist", "cifar10", "cifar100", "svhn")
@@ -86,10 +88,13 @@ def load_digits_test() -> EvalData:
 
 # ---- ImageFolder ----------------------------------------------------------------------------
 
-def _read_image(path: Path) -> np.ndarray:
-    with Image.open(path) as im:
-        im = im.convert("L") if im.mode in ("1", "L", "I", "I;16", "F") else im.convert("RGB")
-        return np.asarray(im, dtype=np.uint8)
+GRAY_MODES = ("1", "L", "I", "I;16", "F")
+
+
+def read_image(source: Path | io.BytesIO) -> np.ndarray:
+    """An image file's pixels as uint8 HxW (gray) or HxWx3 (RGB)."""
+    with Image.open(source) as im:
+        return np.asarray(im.convert("L") if im.mode in GRAY_MODES else im.convert("RGB"), dtype=np.uint8)
 
 
 def load_imagefolder(root: str | os.PathLike) -> EvalData:
@@ -115,20 +120,20 @@ def load_imagefolder(root: str | os.PathLike) -> EvalData:
             try:
                 with Image.open(f) as im:
                     sizes.add((im.height, im.width))
-                    modes.add("L" if im.mode in ("1", "L", "I", "I;16", "F") else "RGB")
+                    modes.add("L" if im.mode in GRAY_MODES else "RGB")
             except (UnidentifiedImageError, OSError):
                 skipped.append(rel)
                 continue
             files.append(f)
             truth.append(k)
-            h.update(rel.encode() + b"\0" + _file_digest(f).encode())
+            h.update(rel.encode() + b"\0" + file_sha256(f).encode())
     if not files:
         raise VersusError(f"The image folder {root} holds no readable images under its class folders.")
     size = next(iter(sizes)) if len(sizes) == 1 else None
     channels = 1 if modes == {"L"} else 3
     ids = [f.relative_to(base).as_posix() for f in files]
     return EvalData(f"imagefolder:{base}", np.array(ids, dtype=object), np.array(truth, np.int64),
-                    classes, lambda i: _coerce(_read_image(files[i]), channels), f"imagefolder:{h.hexdigest()}",
+                    classes, lambda i: _coerce(read_image(files[i]), channels), f"imagefolder:{h.hexdigest()}",
                     size, channels, size, skipped)
 
 
@@ -137,13 +142,6 @@ def _coerce(img: np.ndarray, channels: int) -> np.ndarray:
         return np.repeat(img[:, :, None], 3, axis=2)
     return img
 
-
-def _file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 # ---- MNIST family (idx files) ----------------------------------------------------------------
@@ -198,7 +196,7 @@ def load_mnist_family(kind: str, root: str | os.PathLike) -> EvalData:
     images, labels = read_idx(found[0]), read_idx(found[1])
     if images.ndim != 3 or len(images) != len(labels):
         raise VersusError(f"{found[0]} and {found[1]} do not match ({images.shape} images, {len(labels)} labels).")
-    digest = hashlib.sha256(_file_digest(found[0]).encode() + _file_digest(found[1]).encode()).hexdigest()
+    digest = hashlib.sha256(file_sha256(found[0]).encode() + file_sha256(found[1]).encode()).hexdigest()
     return _array_data(kind, images, labels.astype(np.int64), [f"{kind}-test-{i:05d}" for i in range(len(images))],
                        MNIST_CLASSES[kind], f"{kind}:{digest}")
 
@@ -223,7 +221,7 @@ def _read_cifar_batch(path: Path) -> dict:
         with open(path, "rb") as fh:
             return _NumpyOnlyUnpickler(fh, encoding="latin1").load()
     except Exception as exc:
-        raise VersusError(f"{path} is not a readable CIFAR batch file ({_first_line(exc)}).") from None
+        raise VersusError(f"{path} is not a readable CIFAR batch file ({first_line(exc)}).") from None
 
 
 def load_cifar(kind: str, root: str | os.PathLike) -> EvalData:
@@ -239,7 +237,7 @@ def load_cifar(kind: str, root: str | os.PathLike) -> EvalData:
     batch, meta = _read_cifar_batch(test_path), _read_cifar_batch(meta_path)
     labels = batch.get("labels", batch.get("fine_labels"))
     data = np.asarray(batch["data"], np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
-    digest = hashlib.sha256(_file_digest(test_path).encode()).hexdigest()
+    digest = hashlib.sha256(file_sha256(test_path).encode()).hexdigest()
     return _array_data(kind, data, np.asarray(labels, np.int64), [f"{kind}-test-{i:05d}" for i in range(len(data))],
                        [str(c) for c in meta[key]], f"{kind}:{digest}")
 
@@ -254,16 +252,12 @@ def load_svhn(root: str | os.PathLike) -> EvalData:
     try:
         mat = loadmat(path)
     except Exception as exc:
-        raise VersusError(f"{path} is not a readable .mat file ({_first_line(exc)}).") from None
+        raise VersusError(f"{path} is not a readable .mat file ({first_line(exc)}).") from None
     images = np.transpose(mat["X"], (3, 0, 1, 2)).astype(np.uint8)
     labels = mat["y"].astype(np.int64).ravel() % 10
     return _array_data("svhn", images, labels, [f"svhn-test-{i:05d}" for i in range(len(images))],
-                       [str(k) for k in range(10)], f"svhn:{_file_digest(path)}")
+                       [str(k) for k in range(10)], f"svhn:{file_sha256(path)}")
 
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:160] if text else type(exc).__name__
 
 
 # ---- spec -----------------------------------------------------------------------------------

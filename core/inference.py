@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.datasets import EvalData
-from core.errors import VersusError
+from core.errors import VersusError, first_line
 from core.preprocessing import Preprocessing, apply, batch_to_tensor, to_tensor
 
 Progress = Callable[[int, int, float], None]  # (done, total, images per second)
@@ -127,9 +127,9 @@ def _forward(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     try:
         out = model(x)
     except RuntimeError as exc:
-        first = str(exc).strip().splitlines()[0][:200]
         raise VersusError(
-            f"The model cannot take input of shape {tuple(x.shape)} ({first}); check the size and channels."
+            f"The model cannot take input of shape {tuple(x.shape)} ({first_line(exc, 200)}); "
+            "check the size and channels."
         ) from None
     if isinstance(out, (tuple, list)):
         out = out[0]

@@ -1,7 +1,7 @@
 """From source specs to Predictions: checkpoints evaluated here, with an on-disk cache."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -10,7 +10,8 @@ from torch import nn
 
 from core import architectures as archs
 from core.cache import ArrayCache, make_key
-from core.checkpoints import Checkpoint, file_sha256, load_checkpoint
+from core.cache import file_sha256
+from core.checkpoints import Checkpoint, load_checkpoint
 from core.datasets import EvalData
 from core.errors import VersusError
 from core.inference import Progress, pick_device, run_models
@@ -214,13 +215,19 @@ def load_sources(sources: list[CheckpointSource | TableSource], data: Callable[[
     evaluated together in one pass over data() (called only when there is a checkpoint);
     tables are loaded. Without checkpoints the data is the tables' own (table_data)."""
     ckpts = [s for s in sources if isinstance(s, CheckpointSource)]
-    out: dict[int, Predictions] = {}
     ev = data() if ckpts else None
-    if ckpts:
-        for s, p in zip(ckpts, evaluate(ckpts, ev, **evaluate_args)):
-            out[id(s)] = p
-    preds = [out[id(s)] if isinstance(s, CheckpointSource) else load_table_source(s) for s in sources]
-    return preds, ev if ev is not None else table_data(preds)
+    evaluated = iter(evaluate(ckpts, ev, **evaluate_args) if ckpts else [])
+    preds = [next(evaluated) if isinstance(s, CheckpointSource) else load_table_source(s) for s in sources]
+    return preds, shared_data(preds, ev)
+
+
+def shared_data(preds: list[Predictions], data: EvalData | None) -> EvalData:
+    """The data A and B are compared on: the checkpoints' data, its fingerprint extended by the
+    content of any table side, or, with no checkpoint, the tables' own (table_data)."""
+    if data is None:
+        return table_data(preds)
+    tables = "+".join(str(p.meta["table_sha256"]) for p in preds if "table_sha256" in p.meta)
+    return replace(data, fingerprint=f"{data.fingerprint}+{tables}") if tables else data
 
 
 def table_data(preds: list[Predictions]) -> EvalData:

@@ -25,8 +25,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
-from PIL import Image, UnidentifiedImageError
+from PIL import UnidentifiedImageError
 
+from core.datasets import read_image
 from core.errors import VersusError
 from core.predictions import Predictions
 
@@ -218,9 +219,7 @@ def resolve_inside(root: Path, rel: str, source: str) -> Path:
 def decode_image(data: bytes | Path) -> np.ndarray:
     """An image file's pixels as uint8 HxW (gray) or HxWx3 (RGB)."""
     try:
-        with Image.open(io.BytesIO(data) if isinstance(data, bytes) else data) as im:
-            im = im.convert("L") if im.mode in ("1", "L", "I", "I;16", "F") else im.convert("RGB")
-            return np.asarray(im, dtype=np.uint8)
+        return read_image(io.BytesIO(data) if isinstance(data, bytes) else data)
     except (UnidentifiedImageError, OSError) as exc:
         raise VersusError(f"An image of the table cannot be read ({exc}).") from None
 

@@ -12,7 +12,7 @@ import os
 import threading
 from typing import Any, Callable, Iterable, Mapping, Protocol, TypeVar
 
-from core.errors import VersusError
+from core.errors import VersusError, first_line
 
 DEFAULT_TIMEOUT_S = 20.0
 T = TypeVar("T")
@@ -104,7 +104,7 @@ REAL_CLASSES: dict[type, tuple[str, tuple[str, ...]]] = {
 
 
 def _first_line(exc: BaseException) -> str:
-    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    text = first_line(exc, limit=10_000)
     key = os.environ.get("WANDB_API_KEY")
     if key:
         text = text.replace(key, "***")

@@ -1,7 +1,7 @@
 """The current Comparison: computed from the sidebar settings, shared by every page."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
@@ -11,7 +11,7 @@ from core.comparison import Comparison, IdMismatch
 from core.datasets import EvalData, load_data, parse_data
 from core.errors import VersusError
 from core.predictions import Predictions
-from core.sources import CheckpointSource, TableSource, evaluate, load_table_source, table_data
+from core.sources import CheckpointSource, TableSource, evaluate, load_table_source, shared_data
 from ui.lru import BoundedLRU
 from ui.sidebar import Settings
 
@@ -113,10 +113,7 @@ def _with_tables(s: Settings) -> tuple[Predictions, Predictions, EvalData]:
     sides = (s.a, s.b)
     data = _data(s.data) if any(isinstance(x, CheckpointSource) for x in sides) else None
     pa, pb = (_checkpoint(x, s, data) if isinstance(x, CheckpointSource) else _table(x) for x in sides)
-    if data is None:
-        return pa, pb, table_data([pa, pb])
-    tables = "+".join(str(p.meta.get("table_sha256")) for p in (pa, pb) if "table_sha256" in p.meta)
-    return pa, pb, replace(data, fingerprint=f"{data.fingerprint}+{tables}")
+    return pa, pb, shared_data([pa, pb], data)
 
 
 def _score_notes(pa: Predictions, pb: Predictions) -> None:
