@@ -16,6 +16,7 @@ from ui.lru import BoundedLRU
 from ui.sidebar import Settings
 
 KEY = "versus_comparison"
+TOLD = "_versus_told"
 
 
 @dataclass
@@ -126,6 +127,8 @@ def _score_notes(pa: Predictions, pb: Predictions) -> None:
 def update(settings: Settings | None) -> Current | None:
     """Compute (or fetch) the comparison for the settings; show one st.error on a user mistake."""
     st.session_state.pop(KEY, None)
+    # Whether the main area already says why there is no comparison (require() then stays quiet).
+    st.session_state[TOLD] = settings is not None
     if settings is None:
         return None
     if settings.a is None or settings.b is None:
@@ -183,7 +186,8 @@ def require() -> Current:
     """The current comparison for a page; stops the page with a hint when there is none."""
     current = st.session_state.get(KEY)
     if current is None:
-        st.info("No comparison yet: fix the sources in the sidebar.")
+        if not st.session_state.get(TOLD):
+            st.info("No comparison yet: fix the sources in the sidebar.")
         st.stop()
     return current
 
