@@ -9,6 +9,7 @@ files live in W&B's staging folder until the run is synced; when they are gone w
 from __future__ import annotations
 
 import json
+import os
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -33,8 +34,16 @@ def _crc(kind: int, data: bytes) -> int:
     return zlib.crc32(data, zlib.crc32(bytes([kind]))) & 0xFFFFFFFF
 
 
-def read_log(path: Path) -> Iterator[bytes]:
-    """The whole records of a .wandb log, in order; a torn tail (a crashed run) is ignored."""
+class LogDamage:
+    """Where a log stopped making sense, if it did (set by read_log)."""
+
+    def __init__(self) -> None:
+        self.at: int | None = None
+
+
+def read_log(path: Path, damage: LogDamage | None = None) -> Iterator[bytes]:
+    """The whole records of a .wandb log, in order. A record that fails its checksum ends the
+    reading; its offset goes into damage, since what was logged after it is lost."""
     raw = path.read_bytes()
     if len(raw) < HEADER.size:
         raise VersusError(f"{path.name} is empty or cut short; it is not a W&B run log.")
@@ -49,7 +58,12 @@ def read_log(path: Path) -> Iterator[bytes]:
             continue
         checksum, length, kind = RECORD.unpack_from(raw, pos)
         data = raw[pos + RECORD.size: pos + RECORD.size + length]
-        if kind == 0 or len(data) < length or _crc(kind, data) != checksum:
+        if kind == 0 and checksum == 0 and length == 0:
+            pos += left  # zero padding to the end of a block
+            continue
+        if len(data) < length or _crc(kind, data) != checksum or kind not in (FULL, FIRST, MIDDLE, LAST):
+            if damage is not None:
+                damage.at = pos
             return
         pos += RECORD.size + length
         if kind == FULL:
@@ -87,6 +101,19 @@ class OfflineRun:
     config: dict[str, Any]
     history: list[dict[str, Any]]
     artifacts: list[StagedArtifact] = field(default_factory=list)
+    damaged_at: int | None = None
+
+    @property
+    def label(self) -> str:
+        """The run id, or the folder's name when the log named none."""
+        return self.run_id or self.folder.name
+
+    def damage_note(self) -> str | None:
+        """A sentence when the log is damaged (what follows the damage was not read)."""
+        if self.damaged_at is None:
+            return None
+        return (f"The log of offline run {self.label} is damaged at byte {self.damaged_at}: what was logged "
+                "after that point (later table versions among it) could not be read.")
 
     @property
     def tables(self) -> list[StagedArtifact]:
@@ -134,7 +161,8 @@ def read_offline_run(folder: str | Path) -> OfflineRun:
     log = find_log(folder)
     run = OfflineRun(log.parent, "", "", "", {}, [])
     counts: dict[str, int] = {}
-    for data in read_log(log):
+    damage = LogDamage()
+    for data in read_log(log, damage):
         rec = pb.Record()
         try:
             rec.ParseFromString(data)
@@ -158,6 +186,7 @@ def read_offline_run(folder: str | Path) -> OfflineRun:
             files = {c.path: c.local_path for c in a.manifest.contents}
             run.artifacts.append(StagedArtifact(a.name, a.type, f"v{version}", a.digest,
                                                 a.client_id, files))
+    run.damaged_at = damage.at
     _link_steps(run)
     return run
 
@@ -190,28 +219,50 @@ def _find_table(run: OfflineRun, key: str | None, version: str | None) -> Staged
     tables = run.tables
     keys = sorted({run.table_key(a) for a in tables})
     if not tables:
-        raise VersusError(f"The offline run {run.run_id} logged no tables.")
+        raise VersusError(f"The offline run {run.label} logged no tables.")
     if key is None:
         if len(keys) > 1:
-            raise VersusError(f"The offline run {run.run_id} logged several tables ({', '.join(keys)}); name one.")
+            raise VersusError(f"The offline run {run.label} logged several tables ({', '.join(keys)}); name one.")
         key = keys[0]
     same = [a for a in tables if run.table_key(a) == key]
     if not same:
-        raise VersusError(f"The offline run {run.run_id} logged no table {key!r} (it has {', '.join(keys)}).")
+        raise VersusError(f"The offline run {run.label} logged no table {key!r} (it has {', '.join(keys)}).")
     if version in (None, "latest"):
         return same[-1]
     for a in same:
         if a.version == version:
             return a
-    raise VersusError(f"Table {key!r} of run {run.run_id} has no version {version} "
+    raise VersusError(f"Table {key!r} of run {run.label} has no version {version} "
                       f"(it has {', '.join(a.version for a in same)}).")
 
 
-def _staged(art: StagedArtifact, rel: str, what: str) -> Path:
+def staging_root() -> Path:
+    """W&B's staging folder as wandb computes it from the environment (never from a log)."""
+    data = os.environ.get("WANDB_DATA_DIR") or os.path.join(
+        os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share"), "wandb")
+    return (Path(data).expanduser() / "artifacts" / "staging").resolve()
+
+
+def may_read(run_folder: Path, real: Path) -> bool:
+    """Whether a resolved path a log names may be read: inside the run folder, or a file W&B
+    staged (a direct child of an `artifacts/staging` folder: W&B's own, or the one of a data
+    folder the run was logged with)."""
+    staged = real.parent.name == "staging" and real.parent.parent.name == "artifacts"
+    return real.is_relative_to(run_folder.resolve()) or real.is_relative_to(staging_root()) or staged
+
+
+def _staged(run_folder: Path, art: StagedArtifact, rel: str, what: str) -> Path:
     local = art.files.get(rel)
     if local is None:
         raise VersusError(f"{rel!r} is not a file of the artifact {art.name}:{art.version}; refused.")
     path = Path(local)
+    if not path.is_absolute():
+        path = run_folder / path
+    real = path.resolve()
+    if not may_read(run_folder, real):
+        raise VersusError(f"The log of {what} names {local}, a file outside the run folder and W&B's "
+                          "staging folder; refused.")
+    path = real
     if not path.is_file():
         raise VersusError(f"The staged files of {what} are gone: {path} no longer exists (W&B removes "
                           "them once a run is synced); download the run_table artifact instead.")
@@ -226,13 +277,15 @@ def load_offline_table(folder: str | Path, key: str | None = None, version: str 
     key = run.table_key(art)
     step = f", step {art.step}" if art.step is not None else ""
     what = f"table {key!r} {art.version}{step} of offline run {run.run_id}"
-    raw = _staged(art, f"{key}.table.json", what).read_bytes()
-    source = f"{run.run_id}:{key}:{art.version}"
+    raw = _staged(run.folder, art, f"{key}.table.json", what).read_bytes()
+    source = f"{run.label}:{key}:{art.version}"
+    damage = run.damage_note()
     return table_predictions(
         raw, m, source, "W&B offline run table",
-        lambda paths, fp: FetchedImages(paths, lambda rel: _staged(art, check_relative(rel, source), what),
+        lambda paths, fp: FetchedImages(paths, lambda rel: _staged(run.folder, art, check_relative(rel, source), what),
                                         f"offline:{fp}", source),
         offline_run=str(run.folder), table_key=key, table_version=art.version, step=art.step,
+        warnings=[damage] if damage else [],
     )
 
 
