@@ -145,8 +145,9 @@ def _inferred_classes(truth: Sequence[Any], guess: Sequence[Any] | None) -> list
     return sorted({str(v) for v in values})
 
 
-def _probabilities(raw: np.ndarray, source: str) -> tuple[np.ndarray, str | None]:
-    """Rows as probabilities, and how they were made so (None when they already were)."""
+def _probabilities(raw: np.ndarray, source: str, names: Sequence[str] = ()) -> tuple[np.ndarray, str | None]:
+    """Rows as probabilities, and a sentence saying how they were made so (None when they
+    already were)."""
     if not np.all(np.isfinite(raw)):
         row = int(np.flatnonzero(~np.isfinite(raw).all(axis=1))[0])
         raise VersusError(f"{source} has an empty or non-numeric score in row {row}.")
@@ -154,16 +155,24 @@ def _probabilities(raw: np.ndarray, source: str) -> tuple[np.ndarray, str | None
     if raw.min(initial=0.0) >= 0 and np.allclose(sums, 1.0, atol=1e-3):
         return raw, None
     if raw.min(initial=0.0) < 0:
+        negative = raw < 0
+        row, col = (int(v[0]) for v in np.nonzero(negative))
+        column = names[col] if col < len(names) else f"column {col}"
         e = np.exp(raw - raw.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True), "softmax of logged logits"
+        return e / e.sum(axis=1, keepdims=True), (
+            f"{source}: {int(negative.sum()):,} score cell(s) are negative (first: row {row}, {column}), so "
+            "its scores were read as logits and turned into probabilities with a softmax.")
     if np.any(sums <= 0):
         raise VersusError(f"{source} has a row whose scores are all zero.")
-    return raw / sums[:, None], "logged scores divided by their row sums"
+    return raw / sums[:, None], (f"{source}: its score rows do not sum to 1, so each was divided by its "
+                                 "sum to make probabilities.")
 
 
 def build_predictions(columns: dict[str, Sequence[Any]], n: int, cols: TableColumns, m: ColumnMap,
                       source: str, meta: dict[str, Any], samples: Any = None) -> Predictions:
     """Predictions from column values picked out by cols (see the module docstring)."""
+    if n == 0:
+        raise VersusError(f"{source} has no rows; there is nothing to compare.")
     truth_values = columns[cols.truth]
     guess_values = columns[cols.guess] if cols.guess else None
     if m.class_names:
@@ -178,18 +187,35 @@ def build_predictions(columns: dict[str, Sequence[Any]], n: int, cols: TableColu
     truth = _labels(truth_values, class_names, "truth", source, cols.suffixes)
     guess = _labels(guess_values, class_names, "guess", source, cols.suffixes) if guess_values is not None else None
     meta = dict(meta, scores_are_onehot=not cols.scores, scores_note=None)
+    warnings = list(meta.get("warnings", []))
     if cols.scores:
         try:
             raw = np.column_stack([np.asarray(columns[c], dtype=np.float64) for c in cols.scores])
         except (TypeError, ValueError):
             raise VersusError(f"{source} has a score cell that is not a number.") from None
-        scores, meta["scores_note"] = _probabilities(raw.reshape(n, len(cols.scores)), source)
+        scores, meta["scores_note"] = _probabilities(raw.reshape(n, len(cols.scores)), source, cols.scores)
+        if meta["scores_note"]:
+            warnings.append(meta["scores_note"])
     else:
         scores = np.zeros((n, len(class_names)), dtype=np.float32)
         scores[np.arange(n), guess] = 1.0
-    ids = [str(v) for v in columns[cols.id]] if cols.id else [str(i) for i in range(n)]
+        warnings.append(f"{source} has no score columns: its guesses count as one-hot scores, so its "
+                        "calibration, curves and confidences carry no information.")
+    meta["warnings"] = warnings
+    ids = _ids(columns[cols.id], source) if cols.id else [str(i) for i in range(n)]
     return Predictions(ids, truth, scores, class_names, samples=samples, meta=meta,
                        guess_override=guess if guess is not None and not cols.scores else None)
+
+
+def _ids(values: Sequence[Any], source: str) -> list[str]:
+    """Ids as strings; an empty id (null, NaN) is refused with its row, so it is never confused
+    with the text "None"."""
+    out = []
+    for i, v in enumerate(values):
+        if v is None or (isinstance(v, float) and v != v):
+            raise VersusError(f"{source}: row {i} has no id (the id cell is empty).")
+        out.append(str(v))
+    return out
 
 
 # ---- safe image paths -------------------------------------------------------------------------
@@ -283,10 +309,17 @@ def parse_table_json(raw: bytes, source: str) -> ParsedTable:
     """The columns of a W&B table JSON document (the layout of wandb.Table.to_json)."""
     try:
         doc = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        pos = getattr(exc, "pos", getattr(exc, "start", 0))
-        raise VersusError(f"{source} is not complete JSON (it breaks off at byte {pos:,} of "
-                          f"{len(raw):,}); fetch the table again.") from None
+    except UnicodeDecodeError as exc:
+        raise VersusError(f"{source} is not UTF-8 text (invalid byte at offset {exc.start:,}); a W&B "
+                          "table is JSON in UTF-8.") from None
+    except json.JSONDecodeError as exc:
+        if exc.pos >= len(raw.rstrip()):
+            raise VersusError(f"{source} is not complete JSON (it breaks off at byte {exc.pos:,} of "
+                              f"{len(raw):,}); fetch the table again.") from None
+        raise VersusError(f"{source} is not valid JSON ({exc.msg} at byte {exc.pos:,} of "
+                          f"{len(raw):,}); fetch or export the table again.") from None
+    except RecursionError:
+        raise VersusError(f"{source} nests its JSON far deeper than a W&B table does; refused.") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("columns"), list) \
             or not isinstance(doc.get("data"), list):
         kind = doc.get("_type") if isinstance(doc, dict) else None
@@ -325,7 +358,7 @@ def find_table_file(path: str | Path, key: str | None = None) -> Path:
     if p.is_file():
         return p
     if not p.is_dir():
-        raise VersusError(f"{path} does not exist.")
+        raise VersusError(f"{path} {'is neither a file nor a folder' if p.exists() else 'does not exist'}.")
     found = sorted(p.glob(f"*{TABLE_SUFFIX}"))
     if key is not None:
         found = [f for f in found if f.name == f"{key}{TABLE_SUFFIX}"]
@@ -357,7 +390,7 @@ def load_predictions_file(path: str | Path, m: ColumnMap = ColumnMap()) -> Predi
     column of paths relative to the file's folder gives the images."""
     p = Path(path).expanduser()
     if not p.is_file():
-        raise VersusError(f"{path} does not exist.")
+        raise VersusError(f"{path} {'is not a regular file' if p.exists() else 'does not exist'}.")
     try:
         raw = p.read_bytes()
         if p.suffix.lower() == ".csv":
