@@ -11,6 +11,7 @@ import torch
 from core.architectures import ConvNet
 from core.cache import atomic_write_bytes, default_root
 from core.datasets import digits_split
+from core.errors import VersusError
 from core.preprocessing import Preprocessing, apply
 
 EPOCHS = 5
@@ -28,7 +29,11 @@ def demo_checkpoints(root: str | os.PathLike | None = None) -> list[Path]:
     folder = demo_dir(root)
     paths = [folder / f"epoch_{e}.pt" for e in range(1, EPOCHS + 1)]
     if not all(p.is_file() for p in paths):
-        train_demo(folder)
+        try:
+            train_demo(folder)
+        except OSError as exc:
+            raise VersusError(f"The demo's checkpoints cannot be written into the cache folder {folder} "
+                              f"({exc.strerror or exc}); set VERSUS_CACHE_DIR to a folder you can write.") from None
     return paths
 
 

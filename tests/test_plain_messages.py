@@ -1,4 +1,4 @@
-"""Tables: what used to be a misleading message or a silent conversion is one plain sentence."""
+"""Bad inputs that used to give a misleading message, a traceback or a silent conversion: one plain sentence."""
 from __future__ import annotations
 
 import json
@@ -62,3 +62,12 @@ def test_device_file_is_not_said_missing():
         load_predictions_file("/dev/null")
     with pytest.raises(VersusError, match="/dev/null is neither a file nor a folder"):
         load_table_file("/dev/null")
+
+
+def test_cache_folder_below_a_regular_file_is_one_sentence(tmp_path):
+    from core.demo import demo_checkpoints
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(VersusError, match="cannot be written into the cache folder .*VERSUS_CACHE_DIR"):
+        demo_checkpoints(blocker / "cache")
