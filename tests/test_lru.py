@@ -36,3 +36,40 @@ def test_concurrent_puts_and_gets_stay_bounded_and_consistent():
     for th in threads:
         th.join()
     assert not errors and len(lru) == 16
+
+
+def test_same_key_is_made_once_while_others_wait():
+    lru = BoundedLRU(4)
+    calls = []
+    started = threading.Barrier(6)
+
+    def make():
+        calls.append(1)
+        threading.Event().wait(0.3)  # a slow computation: the others arrive meanwhile
+        return "value"
+
+    results = []
+
+    def worker():
+        started.wait()
+        results.append(lru.get_or_make("same", make))
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert results == ["value"] * 6 and len(calls) == 1
+
+
+def test_a_failed_make_lets_the_next_caller_try_again():
+    lru = BoundedLRU(4)
+
+    def boom():
+        raise ValueError("bad")
+
+    try:
+        lru.get_or_make("k", boom)
+    except ValueError:
+        pass
+    assert lru.get_or_make("k", lambda: 5) == 5

@@ -14,6 +14,7 @@ class BoundedLRU:
         self.on_evict = on_evict
         self._items: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
+        self._making: dict[Hashable, threading.Lock] = {}
 
     def get(self, key: Hashable) -> Any | None:
         """The value under key (marking it recently used), or None."""
@@ -36,12 +37,23 @@ class BoundedLRU:
                 self.on_evict(v)
 
     def get_or_make(self, key: Hashable, make: Callable[[], Any]) -> Any:
-        """The value under key, made by make() and stored when absent (make runs unlocked, so
-        a slow make never blocks other keys)."""
+        """The value under key, made by make() and stored when absent. make runs once per key
+        at a time: a second caller of the same key waits for the first one's value instead of
+        computing it again, while other keys go on unblocked."""
         value = self.get(key)
-        if value is None:
-            value = make()
-            self.put(key, value)
+        if value is not None:
+            return value
+        with self._lock:
+            key_lock = self._making.setdefault(key, threading.Lock())
+        with key_lock:
+            value = self.get(key)
+            if value is None:
+                try:
+                    value = make()
+                    self.put(key, value)
+                finally:
+                    with self._lock:
+                        self._making.pop(key, None)
         return value
 
     def __len__(self) -> int:
