@@ -77,7 +77,7 @@ def plain_sentence(summary: dict[str, Any]) -> str:
     acc = summary["delta"]["accuracy"]
     delta, (low, high) = acc["value"], acc["ci95"]
     fixed, regressed = int(summary["fixed"]), int(summary["regressed"])
-    a_wrong = int(summary["a"].get("errors", fixed))
+    a_wrong = summary["a"].get("errors")
     if fixed == 0 and regressed == 0:
         return "B and A get exactly the same examples right: nothing changes."
     if round(abs(delta) * 100, 1) == 0:
