@@ -1,0 +1,77 @@
+"""The Regressions page through AppTest on the embedded demo: the verdict, flip rates, slices,
+per-class paired tests and the map agree with counts taken straight from the predictions."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.paired import holm, midp
+
+PAGE = "views/10_regressions.py"
+
+
+@pytest.fixture(scope="module")
+def demo(demo_pair) -> pd.DataFrame:
+    a, b = demo_pair
+    frame = pd.DataFrame({"truth": a.truth, "ga": a.scores.argmax(1), "gb": b.scores.argmax(1)})
+    frame["fixed"] = (frame.ga != frame.truth) & (frame.gb == frame.truth)
+    frame["regressed"] = (frame.ga == frame.truth) & (frame.gb != frame.truth)
+    return frame
+
+
+def _open() -> AppTest:
+    at = AppTest.from_file("../app.py", default_timeout=180)
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def test_regressions_page_on_demo(demo):
+    at = _open()
+    assert at.title[0].value == "Regressions"
+    n, fixed, regressed = len(demo), int(demo.fixed.sum()), int(demo.regressed.sum())
+    headline = next(m.value for m in at.markdown if m.value.startswith("#### "))
+    assert headline.startswith("#### B gets ") and f"It fixes {fixed} of A's" in headline
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Negative flip rate"] == f"{regressed / n:.2%}"
+    assert metrics["Positive flip rate"] == f"{fixed / n:.2%}"
+    assert metrics["Regressed"] == str(regressed) and metrics["Fixed"] == str(fixed)
+
+    frames = [d.value for d in at.dataframe]
+    slices = next(f for f in frames if "slice" in f)
+    assert 0 < len(slices) <= 20
+    assert slices["regressed - fixed"].tolist() == sorted(slices["regressed - fixed"], reverse=True)
+    assert any(s.startswith("map cluster") for s in slices["slice"]) or len(slices) == 20
+
+    per_class = next(f for f in frames if "p_value_holm" in f).set_index("class")
+    by_class = demo.groupby("truth")[["fixed", "regressed"]].sum()
+    p = np.array([midp(f, r) for f, r in zip(by_class.fixed, by_class.regressed)])
+    for k, row in by_class.iterrows():
+        got = per_class.loc[str(k)]
+        assert (got["fixed"], got["regressed"]) == (row.fixed, row.regressed)
+        assert got["p_value_holm"] == pytest.approx(holm(p)[k])
+    assert per_class["regressed - fixed"].tolist() == sorted(per_class["regressed - fixed"], reverse=True)
+    assert any("drawn as points" in c.value for c in at.caption)
+
+
+def test_status_filter_and_other_space(demo):
+    at = _open()
+    at.multiselect(key="rg_status").set_value(["regressed"]).run()
+    assert not at.exception
+    assert any(c.value == f"{int(demo.regressed.sum())} examples in view, drawn as points." for c in at.caption)
+    options = at.selectbox(key="rg_space").options
+    assert "A's penultimate features" in options   # the demo checkpoints keep their features
+    at.selectbox(key="rg_space").set_value("scores").run()
+    assert not at.exception and not at.error
+
+
+def test_picking_a_slice_opens_its_examples():
+    at = _open()
+    at.session_state["rg_slice_table"] = {"selection": {"rows": [0], "columns": []}}
+    at.run()
+    assert not at.exception, at.exception
+    assert any(m.value.startswith("**") and "examples (regressed first" in m.value for m in at.markdown)
