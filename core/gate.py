@@ -87,9 +87,12 @@ def apply_gate(args: argparse.Namespace, summary: dict[str, Any], cmp: Compariso
     checks = gate_checks(summary, args.max_nfr, args.min_delta, args.max_class_regressions, cmp)
     if args.markdown:
         from core.markdown import pr_comment
+        from core.regressions import cli_slices
 
+        slices = cli_slices(cmp) if cmp is not None else []
         try:
-            Path(args.markdown).write_text(pr_comment(summary, checks, class_rows(summary, cmp)), encoding="utf-8")
+            Path(args.markdown).write_text(pr_comment(summary, checks, class_rows(summary, cmp), slices),
+                                           encoding="utf-8")
         except OSError as exc:
             raise VersusError(f"Cannot write --markdown {args.markdown}: {exc.strerror or exc}.") from None
     failed = [c.line for c in checks if not c.holds]

@@ -8,6 +8,7 @@ from core.verdict import plain_verdict
 
 if TYPE_CHECKING:
     from core.gate import Check
+    from core.slices import Slice
 
 
 def _cell(text: Any) -> str:
@@ -15,8 +16,9 @@ def _cell(text: Any) -> str:
 
 
 def pr_comment(summary: dict[str, Any], checks: list["Check"], rows: list[dict[str, Any]],
-               worst: int = 5) -> str:
-    """Verdict, statistics, gate conditions, the most regressed classes and warnings, in Markdown."""
+               slices: list["Slice"] = (), worst: int = 5) -> str:
+    """Verdict, statistics, gate conditions, the classes and slices significantly worse in B
+    (most regressed first) and the warnings, in Markdown."""
     sentence, stats = plain_verdict(summary)
     failed = [c for c in checks if not c.holds]
     head = "Gate failed" if failed else ("Gate passed" if checks else "Comparison")
@@ -35,6 +37,12 @@ def pr_comment(summary: dict[str, Any], checks: list["Check"], rows: list[dict[s
                   "| class | fixed | regressed | Holm p |", "|---|---|---|---|"]
         lines += [f"| {_cell(r['class'])} | {r['fixed']} | {r['regressed']} | {r['p_value_holm']:.2g} |"
                   for r in worse]
+    bad = [s for s in slices if s.significant][:worst]
+    if bad:
+        lines += ["", "Slices where B regresses (Holm p < 0.05):", "",
+                  "| slice | examples | fixed | regressed | Holm p |", "|---|---|---|---|---|"]
+        lines += [f"| {_cell(s.family)} {_cell(s.name)} | {s.n} | {s.fixed} | {s.regressed} | {s.p_value_holm:.2g} |"
+                  for s in bad]
     warnings = summary.get("warnings") or []
     if warnings:
         lines += ["", "Warnings:", ""] + [f"- {_cell(w)}" for w in warnings]

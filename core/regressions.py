@@ -48,6 +48,17 @@ def class_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
                              kind="stable").reset_index(drop=True)
 
 
+def default_space(cmp: Comparison) -> str:
+    """The map's default space: B's features, else A's, else both models' scores."""
+    return "b" if cmp.b.features is not None else "a" if cmp.a.features is not None else "scores"
+
+
+def cli_slices(cmp: Comparison) -> list[Slice]:
+    """The slices for the command line: image properties only when the images are in memory
+    (reading every file of a folder is left to the app, where it is asked for)."""
+    return regression_slices(cmp, embed(cmp, default_space(cmp)), getattr(cmp.samples, "array", None) is not None)
+
+
 def compute_embedding(cmp: Comparison, space: str) -> Embedding:
     """The 2D map of a space (thin alias so the page caches one call)."""
     return embed(cmp, space)

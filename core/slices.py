@@ -128,10 +128,10 @@ def clusters_of(xy: np.ndarray, k: int = CLUSTERS, seed: int = 0) -> np.ndarray:
     from sklearn.cluster import KMeans
 
     xy = np.asarray(xy, dtype=np.float32)
-    k = min(k, len(xy))
+    fit = xy if len(xy) <= 20000 else xy[np.random.default_rng(seed).choice(len(xy), 20000, replace=False)]
+    k = min(k, len(np.unique(fit, axis=0)))  # never more clusters than distinct points
     if k < 2:
         return np.zeros(len(xy), np.int64)
-    fit = xy if len(xy) <= 20000 else xy[np.random.default_rng(seed).choice(len(xy), 20000, replace=False)]
     model = KMeans(n_clusters=k, n_init=3, random_state=seed).fit(fit)
     return model.predict(xy).astype(np.int64)
 

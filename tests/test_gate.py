@@ -90,6 +90,7 @@ def test_all_failing_prints_one_line_each_and_markdown(pair, tmp_path, capsys):
     assert "It fixes 5 of A's 5 mistakes and makes 20 new ones." in text
     assert "| `--max-nfr` | 0.05 | 0.1 | **fail** |" in text
     assert "| c0 | 0 | 20 |" in text
+    assert "| true class = c0 | 50 | 0 | 20 |" in text     # the slice finder names the same class
 
 
 @pytest.mark.parametrize("flags", [["--max-nfr", "1.5"], ["--max-nfr", "-0.1"], ["--min-delta", "2"],
