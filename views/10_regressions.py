@@ -116,8 +116,8 @@ shown_status = c[0].multiselect("Status", ["regressed", "fixed", "both wrong", "
 lo, hi = emb.xy.min(axis=0).astype(float), emb.xy.max(axis=0).astype(float)
 same = hi - lo < 1e-6
 hi = np.where(same, lo + 1.0, hi)
-x_range = c[1].slider("Zoom PC 1", float(lo[0]), float(hi[0]), (float(lo[0]), float(hi[0])), key="rg_x")
-y_range = c[2].slider("Zoom PC 2", float(lo[1]), float(hi[1]), (float(lo[1]), float(hi[1])), key="rg_y")
+x_range = c[1].slider("Zoom PC 1", float(lo[0]), float(hi[0]), (float(lo[0]), float(hi[0])), key=f"rg_x_{space}")
+y_range = c[2].slider("Zoom PC 2", float(lo[1]), float(hi[1]), (float(lo[1]), float(hi[1])), key=f"rg_y_{space}")
 rows = in_view(emb.xy, x_range, y_range, np.isin(status, shown_status))
 if len(rows) <= POINT_LIMIT:
     points = point_frame(emb.xy, status, rows, cmp.ids)
