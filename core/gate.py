@@ -56,6 +56,8 @@ def check_gate_args(args: argparse.Namespace) -> None:
     md = getattr(args, "markdown", None)
     if md is not None and Path(md).is_dir():
         raise VersusError(f"--markdown {md} is a folder; give a file name.")
+    if md is not None and not Path(md).expanduser().parent.is_dir():
+        raise VersusError(f"--markdown {md}: its folder does not exist.")
 
 
 def gate_checks(summary: dict[str, Any], max_nfr: float | None = None, min_delta: float | None = None,
@@ -91,7 +93,7 @@ def apply_gate(args: argparse.Namespace, summary: dict[str, Any], cmp: Compariso
 
         slices = cli_slices(cmp) if cmp is not None else []
         try:
-            Path(args.markdown).write_text(pr_comment(summary, checks, class_rows(summary, cmp), slices),
+            Path(args.markdown).expanduser().write_text(pr_comment(summary, checks, class_rows(summary, cmp), slices),
                                            encoding="utf-8")
         except OSError as exc:
             raise VersusError(f"Cannot write --markdown {args.markdown}: {exc.strerror or exc}.") from None

@@ -94,7 +94,8 @@ def test_all_failing_prints_one_line_each_and_markdown(pair, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("flags", [["--max-nfr", "1.5"], ["--max-nfr", "-0.1"], ["--min-delta", "2"],
-                                   ["--max-class-regressions", "-1"], ["--max-nfr", "abc"]])
+                                   ["--max-class-regressions", "-1"], ["--max-nfr", "abc"], ["--max-nfr", "nan"],
+                                   ["--markdown", "/nonexistent/folder/c.md"]])
 def test_bad_limits_exit_2(pair, tmp_path, capsys, flags):
     assert _run(pair, tmp_path, *flags) == 2
     err = capsys.readouterr().err
