@@ -111,11 +111,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except GateFailed as exc:
+        if exc.summary is not None:
+            _headline(exc.summary, args.out)
         for line in exc.lines:
             print(f"gate failed: {line}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
-    print(f"A accuracy {summary['a']['accuracy']:.4f}, B accuracy {summary['b']['accuracy']:.4f}, "
-          f"fixed {summary['fixed']}, regressed {summary['regressed']}; wrote {args.out}")
+    _headline(summary, args.out)
     return 0
+
+
+def _headline(summary: dict[str, Any], out: str) -> None:
+    """The one-line result on stdout."""
+    print(f"A accuracy {summary['a']['accuracy']:.4f}, B accuracy {summary['b']['accuracy']:.4f}, "
+          f"fixed {summary['fixed']}, regressed {summary['regressed']}; wrote {out}")

@@ -15,8 +15,8 @@ from core.paired import class_rows, flip_rates, significantly_worse
 class GateFailed(Exception):
     """One or more gate conditions failed; lines holds one sentence per failed condition."""
 
-    def __init__(self, lines: list[str]) -> None:
-        self.lines = lines
+    def __init__(self, lines: list[str], summary: dict[str, Any] | None = None) -> None:
+        self.lines, self.summary = lines, summary
         super().__init__("; ".join(lines))
 
 
@@ -99,5 +99,5 @@ def apply_gate(args: argparse.Namespace, summary: dict[str, Any], cmp: Compariso
             raise VersusError(f"Cannot write --markdown {args.markdown}: {exc.strerror or exc}.") from None
     failed = [c.line for c in checks if not c.holds]
     if failed:
-        raise GateFailed(failed)
+        raise GateFailed(failed, summary)
     return checks

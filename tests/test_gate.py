@@ -108,6 +108,7 @@ def test_python_m_core_exit_code(pair, tmp_path):
                         str(pair / "b.csv"), "--out", str(tmp_path / "o"), "--max-nfr", "0.01"],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 1 and "gate failed: negative flip rate 0.1000" in r.stderr
+    assert "fixed 5, regressed 20; wrote" in r.stdout  # the result is still said
     assert "Traceback" not in r.stderr
 
 
