@@ -79,17 +79,20 @@ significant = sum(s.significant for s in found)
 st.caption(f"{len(found):,} candidate slices (true class, A's and B's confidence bins, "
            f"{'image properties, ' if with_images else ''}logged columns, map clusters), each with McNemar's exact "
            f"mid-p test of fixed vs regressed inside it, Holm-adjusted over all of them; "
-           f"**{significant} significantly worse** (Holm p < 0.05). Ranked by regressed minus fixed. "
-           "Pick a row to open its examples.")
-table = slices_table(found, TOP_SLICES)
-event = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
-                     key="rg_slice_table",
-                     column_config={"p-value": st.column_config.NumberColumn(format="%.2g"),
-                                    "Holm p": st.column_config.NumberColumn(format="%.2g")})
-picked = event.selection.rows if event is not None else []
-if picked:
-    s = found[picked[0]]
-    _examples(s.rows, f"{s.family} {s.name}")
+           f"**{significant} significantly worse** (Holm p < 0.05). Below, the slices where B breaks more than it "
+           "fixes, ranked by regressed minus fixed; pick a row to open its examples.")
+worse = [s for s in found if s.net > 0]
+if not worse:
+    st.success("No slice where B breaks more than it fixes.")
+else:
+    event = st.dataframe(slices_table(worse, TOP_SLICES), hide_index=True, width="stretch", on_select="rerun",
+                         selection_mode="single-row", key="rg_slice_table",
+                         column_config={"p-value": st.column_config.NumberColumn(format="%.2g"),
+                                        "Holm p": st.column_config.NumberColumn(format="%.2g")})
+    picked = event.selection.rows if event is not None else []
+    if picked:
+        s = worse[picked[0]]
+        _examples(s.rows, f"{s.family} {s.name}")
 
 st.subheader("Per class")
 classes = class_table(class_rows(summary, cmp))
