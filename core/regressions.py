@@ -57,8 +57,3 @@ def cli_slices(cmp: Comparison) -> list[Slice]:
     """The slices for the command line: image properties only when the images are in memory
     (reading every file of a folder is left to the app, where it is asked for)."""
     return regression_slices(cmp, embed(cmp, default_space(cmp)), getattr(cmp.samples, "array", None) is not None)
-
-
-def compute_embedding(cmp: Comparison, space: str) -> Embedding:
-    """The 2D map of a space (thin alias so the page caches one call)."""
-    return embed(cmp, space)

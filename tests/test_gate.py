@@ -41,10 +41,9 @@ def pair(tmp_path_factory):
     return d
 
 
-def _run(pair, tmp_path, *flags, capsys=None):
-    code = main(["compare", "--a", str(pair / "a.csv"), "--b", str(pair / "b.csv"), "--out", str(tmp_path / "out"),
+def _run(pair, tmp_path, *flags):
+    return main(["compare", "--a", str(pair / "a.csv"), "--b", str(pair / "b.csv"), "--out", str(tmp_path / "out"),
                  *flags])
-    return code
 
 
 def test_no_gate_exits_0(pair, tmp_path):

@@ -1,13 +1,14 @@
 """Regressions: the verdict, flip rates, the slices where B regresses, per-class paired tests
 and the embedding map; every slice, class and map selection opens its examples."""
 import numpy as np
+import pandas as pd
 import streamlit as st
 
-from core.embedding import POINT_LIMIT, density_frame, in_view, map_status, point_frame, rows_in_cell, spaces
+from core.embedding import (POINT_LIMIT, density_frame, embed, in_view, map_status, point_frame, rows_in_cell,
+                            spaces)
 from core.embedding_chart import SELECT, density_chart, points_chart
 from core.paired import class_rows, flip_rates
-from core.regressions import (IMAGE_STATS_ROWS, class_table, compute_embedding, open_rows,
-                              regression_slices)
+from core.regressions import IMAGE_STATS_ROWS, class_table, open_rows, regression_slices
 from core.slices import slices_table
 from core.summary import summarize
 from core.thumbnails import thumbnail_urls
@@ -31,7 +32,7 @@ def _summary(_cmp, key: str, label_a: str, label_b: str, data: str) -> dict:
 
 @st.cache_data(max_entries=8, show_spinner="Projecting the features to 2D...")
 def _embedding(_cmp, key: str, space: str):
-    return compute_embedding(_cmp, space)
+    return embed(_cmp, space)
 
 
 @st.cache_data(max_entries=8, show_spinner="Looking for slices where B regresses...")
@@ -126,8 +127,6 @@ if len(rows) <= POINT_LIMIT:
     points = point_frame(emb.xy, status, rows, cmp.ids)
     thumbs = None
     if cmp.samples is not None and len(points) <= THUMB_POINTS:
-        import pandas as pd
-
         thumbs = pd.Series(thumbnail_urls(cmp.samples, points["row"].to_numpy(), 48)).fillna("")
     chart = points_chart(points, thumbs)
     mode = "points"
