@@ -52,7 +52,7 @@ def binned(values: np.ndarray, bins: int = QUANTILE_BINS) -> dict[str, np.ndarra
     one level only (a constant column) gives no candidates."""
     v = np.asarray(values, dtype=np.float64)
     ok = ~np.isnan(v)
-    if ok.sum() == 0 or np.unique(v[ok]).size < 2:
+    if not ok.any() or np.nanmin(v) == np.nanmax(v):
         return {}
     edges = np.unique(np.quantile(v[ok], np.linspace(0, 1, bins + 1)))
     idx = np.clip(np.searchsorted(edges, v, side="right") - 1, 0, len(edges) - 2)
