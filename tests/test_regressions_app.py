@@ -21,10 +21,13 @@ def demo(demo_pair) -> pd.DataFrame:
     return frame
 
 
-def _open() -> AppTest:
+def _open(params: dict | None = None) -> AppTest:
     at = AppTest.from_file("../app.py", default_timeout=180)
+    if params:
+        at.query_params = dict(params)
     at.run()
-    at.switch_page(PAGE).run()
+    if not params:
+        at.switch_page(PAGE).run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
     return at
@@ -70,6 +73,12 @@ def test_status_filter_and_other_space(demo):
     assert "A's penultimate features" in options   # the demo checkpoints keep their features
     at.selectbox(key="rg_space").set_value("scores").run()
     assert not at.exception and not at.error
+    link = dict(at.query_params)
+    assert link["page"] == "regressions" and link["rg_space"] == "scores" and link["rg_status"] == "regressed"
+    again = _open(params=link)
+    assert again.title[0].value == "Regressions"
+    assert again.selectbox(key="rg_space").value == "scores"
+    assert again.multiselect(key="rg_status").value == ["regressed"]
 
 
 def test_picking_a_slice_opens_its_examples():

@@ -4,15 +4,16 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.embedding import (POINT_LIMIT, density_frame, embed, in_view, map_status, point_frame, rows_in_cell,
-                            spaces)
+from core.embedding import (POINT_LIMIT, STATUS_ORDER, density_frame, embed, in_view, map_status, point_frame,
+                            rows_in_cell, spaces)
 from core.embedding_chart import SELECT, density_chart, points_chart
 from core.paired import class_rows, flip_rates
-from core.regressions import IMAGE_STATS_ROWS, class_table, open_rows, regression_slices
+from core.regressions import IMAGE_STATS_ROWS, class_table, default_space, open_rows, regression_slices
 from core.slices import slices_table
 from core.summary import summarize
 from core.thumbnails import thumbnail_urls
 from core.verdict import plain_verdict
+from ui import query
 from ui.grid import image_grid
 from ui.state import require
 
@@ -68,6 +69,9 @@ c[2].metric("Regressed", f"{summary['regressed']:,}")
 c[3].metric("Fixed", f"{summary['fixed']:,}")
 
 available = spaces(cmp)
+query.defaults("regressions")
+if st.session_state["rg_space"] not in available:  # e.g. a link naming features this source did not keep
+    st.session_state["rg_space"] = default_space(cmp)
 space = st.selectbox("Map and clusters from", list(available), format_func=available.get, key="rg_space")
 big = cmp.n > IMAGE_STATS_ROWS and getattr(cmp.samples, "array", None) is None
 with_images = cmp.samples is not None and (not big or st.checkbox(
@@ -115,8 +119,7 @@ st.caption(f"{available[space]}, reduced to 2D with PCA ({emb.explained:.0%} of 
            "regressed) until a filter or zoom brings it under that; hover a point for its image, select a box "
            "or a bin to open its examples.")
 c = st.columns(3)
-shown_status = c[0].multiselect("Status", ["regressed", "fixed", "both wrong", "both right"],
-                                default=["regressed", "fixed", "both wrong", "both right"], key="rg_status")
+shown_status = c[0].multiselect("Status", STATUS_ORDER, key="rg_status")
 lo, hi = emb.xy.min(axis=0).astype(float), emb.xy.max(axis=0).astype(float)
 same = hi - lo < 1e-6
 hi = np.where(same, lo + 1.0, hi)
