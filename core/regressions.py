@@ -25,9 +25,10 @@ def extra_columns(cmp: Comparison) -> pd.DataFrame | None:
 
 def regression_slices(cmp: Comparison, emb: Embedding | None, with_images: bool) -> list[Slice]:
     """Every slice (see core/slices.py) over the comparison, its image properties when asked,
-    the tables' extra columns and the clusters of the map."""
+    the tables' extra columns and the clusters of the map. A map of the models' scores gives no
+    clusters: they would group the examples by the very guesses being compared."""
     props = image_stats(cmp.samples, cmp.n) if with_images and cmp.samples is not None else None
-    clusters = clusters_of(emb.xy) if emb is not None else None
+    clusters = clusters_of(emb.xy) if emb is not None and emb.space != "scores" else None
     return find_slices(cmp, image_props=props, extra=extra_columns(cmp), clusters=clusters)
 
 

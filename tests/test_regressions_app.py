@@ -87,3 +87,43 @@ def test_picking_a_slice_opens_its_examples():
     at.run()
     assert not at.exception, at.exception
     assert any(m.value.startswith("**") and "examples (regressed first" in m.value for m in at.markdown)
+
+
+def _prediction_files(tmp_path, n=6000):
+    """Two CSV predictions files on n examples, 3 classes, a logged `camera` column; B breaks
+    80 more of A's right answers in camera "east". No images, no features."""
+    rng = np.random.default_rng(5)
+    truth = rng.integers(0, 3, n)
+    camera = rng.choice(["north", "south", "east"], n)
+    u = rng.uniform(size=n)
+    right_a, right_b = u >= 0.05, (u < 0.05) | (u >= 0.10)
+    planted = np.flatnonzero((camera == "east") & right_a & right_b)[:80]
+    right_b[planted] = False
+    paths = []
+    for side, right in (("a", right_a), ("b", right_b)):
+        guess = np.where(right, truth, (truth + 1) % 3)
+        scores = np.full((n, 3), 0.2)
+        scores[np.arange(n), guess] = 0.6
+        frame = pd.DataFrame({"id": [f"x{i}" for i in range(n)], "truth": truth, "camera": camera})
+        for k in range(3):
+            frame[f"score_{k}"] = scores[:, k]
+        frame.to_csv(tmp_path / f"{side}.csv", index=False)
+        paths.append(str(tmp_path / f"{side}.csv"))
+    return paths
+
+
+def test_logged_tables_planted_camera_slice_and_density_bins(tmp_path):
+    a, b = _prediction_files(tmp_path)
+    at = AppTest.from_file("../app.py", default_timeout=180).run()
+    for side, path in (("a", a), ("b", b)):
+        at.selectbox(key=f"{side}_kind").set_value("Predictions file (CSV/Parquet)").run()
+        at.text_input(key=f"{side}_pred_path").set_value(path).run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert at.selectbox(key="rg_space").value == "scores"   # no features were logged
+    slices = next(d.value for d in at.dataframe if "slice" in d.value)
+    assert slices.iloc[0]["slice"] == "camera = east" and bool(slices.iloc[0]["significant"])
+    assert any(c.value == "6,000 examples in view, drawn as bins." for c in at.caption)
+    at.multiselect(key="rg_status").set_value(["regressed", "fixed"]).run()
+    assert any(c.value.endswith("examples in view, drawn as points.") for c in at.caption)

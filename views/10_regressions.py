@@ -82,7 +82,8 @@ found = _slices(cmp, current.key, space, with_images)
 st.subheader("Slices where B regresses")
 significant = sum(s.significant for s in found)
 st.caption(f"{len(found):,} candidate slices (true class, A's and B's confidence bins, "
-           f"{'image properties, ' if with_images else ''}logged columns, map clusters), each with McNemar's exact "
+           f"{'image properties, ' if with_images else ''}logged columns"
+           f"{', map clusters' if space != 'scores' else '; no map clusters on a map of scores'}), each with McNemar's exact "
            f"mid-p test of fixed vs regressed inside it, Holm-adjusted over all of them; "
            f"**{significant} significantly worse** (Holm p < 0.05). Below, the slices where B breaks more than it "
            "fixes, ranked by regressed minus fixed; pick a row to open its examples.")
