@@ -67,3 +67,19 @@ def test_stats_line_prefers_summary_keys():
 @pytest.mark.parametrize("delta,word", [(0.0004, "about as many right as A"), (0.25, "25 more right")])
 def test_rounding(delta, word):
     assert word in plain_sentence(_summary(delta, delta - 0.01, delta + 0.01, 30, 20))
+
+
+def test_report_carries_the_plain_verdict(synthetic_pair):
+    import html
+
+    from core.comparison import Comparison
+    from core.report import build_report
+    from core.summary import summarize
+
+    cmp = Comparison.build(*synthetic_pair)
+    summary = summarize(cmp, "a", "b")
+    sentence, stats = plain_verdict(summary)
+    page = build_report(cmp, summary)
+    assert f"<p id='plain-verdict'><b>{html.escape(sentence)}</b>" in page
+    assert html.escape(stats) in page
+    assert f"It fixes {summary['fixed']} of A's {summary['a']['errors']} mistakes" in sentence

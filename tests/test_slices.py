@@ -128,3 +128,21 @@ def test_extra_columns_of_a_predictions_file_reach_the_slices(tmp_path):
     p = load_predictions_file(tmp_path / "p.csv")
     assert list(p.extra.columns) == ["camera", "exposure"]
     assert p.take(np.array([2, 0])).extra["camera"].tolist() == ["n", "n"]
+
+
+def test_slice_examples_open_regressed_first_and_extra_columns_of_both_sides():
+    from core.regressions import extra_columns, open_rows
+
+    rng = np.random.default_rng(4)
+    n = 200
+    truth = rng.integers(0, C, n)
+    right_a, right_b = _background(n, rng)
+    cmp = _pair(right_a, right_b, truth, rng, extra=pd.DataFrame({"camera": ["n"] * n}))
+    rows = np.arange(n)
+    opened = open_rows(cmp, rows)
+    status = cmp.status_names()[opened]
+    k_reg, k_fix = int((status == "regressed").sum()), int((status == "fixed").sum())
+    assert set(status[:k_reg]) == {"regressed"} and set(status[k_reg:k_reg + k_fix]) == {"fixed"}
+    assert sorted(opened.tolist()) == rows.tolist()
+    cmp.b.extra = pd.DataFrame({"camera": ["s"] * n})
+    assert list(extra_columns(cmp).columns) == ["camera", "B camera"]
