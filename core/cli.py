@@ -10,6 +10,7 @@ from typing import Any
 from core.comparison import Comparison
 from core.datasets import EvalData, load_data
 from core.errors import VersusError
+from core.gate import GateFailed, add_gate_args, apply_gate, check_gate_args
 from core.preprocessing import parse_floats, parse_size
 from core.sources import PrepOverrides, load_sources, parse_source
 from core.summary import predictions_frame, summarize
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--trust", action="store_true", help="allow full pickles that can run code")
     c.add_argument("--intersect", action="store_true", help="compare on the ids A and B share")
     c.add_argument("--out", required=True, help="output folder")
+    add_gate_args(c)
     return parser
 
 
@@ -61,6 +63,7 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
     if out.exists() and not out.is_dir():
         raise VersusError(f"--out {out} exists and is not a folder.")
     over = _overrides(args)
+    check_gate_args(args)
 
     def data_for_checkpoints() -> EvalData:
         data = load_data(args.data)
@@ -86,6 +89,7 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
         raise VersusError(f"Cannot write the results into {out}: {exc.strerror or exc}.") from None
     for side, p in (("A", pa), ("B", pb)):
         print(f"{side}: {p.meta['arch_note']}; preprocessing {p.meta['preprocessing']}", file=sys.stderr)
+    apply_gate(args, summary, cmp)
     return summary
 
 
@@ -106,8 +110,19 @@ def main(argv: list[str] | None = None) -> int:
     except VersusError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except GateFailed as exc:
+        if exc.summary is not None:
+            _headline(exc.summary, args.out)
+        for line in exc.lines:
+            print(f"gate failed: {line}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
-    print(f"A accuracy {summary['a']['accuracy']:.4f}, B accuracy {summary['b']['accuracy']:.4f}, "
-          f"fixed {summary['fixed']}, regressed {summary['regressed']}; wrote {args.out}")
+    _headline(summary, args.out)
     return 0
+
+
+def _headline(summary: dict[str, Any], out: str) -> None:
+    """The one-line result on stdout."""
+    print(f"A accuracy {summary['a']['accuracy']:.4f}, B accuracy {summary['b']['accuracy']:.4f}, "
+          f"fixed {summary['fixed']}, regressed {summary['regressed']}; wrote {out}")

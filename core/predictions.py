@@ -31,6 +31,7 @@ class Predictions:
     features: np.ndarray | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     guess_override: np.ndarray | None = None
+    extra: Any = None  # pandas DataFrame of a logged table's other columns, one row per example
 
     def __post_init__(self) -> None:
         self.ids = np.asarray(self.ids).astype(str).astype(object)
@@ -90,6 +91,7 @@ class Predictions:
             guess_override=(
                 np.asarray(self.guess_override)[index] if self.guess_override is not None else None
             ),
+            extra=self.extra.iloc[index].reset_index(drop=True) if self.extra is not None else None,
         )
 
 

@@ -18,7 +18,7 @@ from core import calibration, curves, eval_charts
 from core.comparison import REGRESSED, Comparison
 from core.summary import overview_table, per_class_table
 from core.thumbnails import thumbnail_urls
-from core.verdict import mcnemar_sentence, significance_table, verdict
+from core.verdict import mcnemar_sentence, plain_verdict, significance_table, verdict
 
 TOP_REGRESSIONS = 24
 REPORT_CURVE_POINTS = 100
@@ -130,6 +130,7 @@ def build_report(cmp: Comparison, summary: dict[str, Any]) -> str:
 <p class='sub'><b>A</b> {esc(a['source'])}<br><b>B</b> {esc(b['source'])}<br>
 {summary['n']:,} examples{data_name}, {len(names)} classes</p>
 <p class='verdict {v.winner or "none"}' id='verdict'>{esc(v.text)}</p>
+<p id='plain-verdict'><b>{esc(plain_verdict(summary)[0])}</b><br><span class='note'>{esc(plain_verdict(summary)[1])}</span></p>
 <h2>Is the change real?</h2>
 <p>{esc(mcnemar_sentence(summary))} The 95% intervals come from a paired bootstrap (1,000 resamples
 of the examples, A and B together, fixed seed).</p>

@@ -119,7 +119,7 @@ def evaluate(
     over: PrepOverrides = PrepOverrides(),
     device: str = "auto",
     batch_size: int = 256,
-    keep_features: bool = False,
+    keep_features: bool = True,
     cache: ArrayCache | None = None,
     progress: Progress | None = None,
 ) -> list[Predictions]:

@@ -204,7 +204,20 @@ def build_predictions(columns: dict[str, Sequence[Any]], n: int, cols: TableColu
     meta["warnings"] = warnings
     ids = _ids(columns[cols.id], source) if cols.id else [str(i) for i in range(n)]
     return Predictions(ids, truth, scores, class_names, samples=samples, meta=meta,
-                       guess_override=guess if guess is not None and not cols.scores else None)
+                       guess_override=guess if guess is not None and not cols.scores else None,
+                       extra=extra_columns(columns, cols))
+
+
+def extra_columns(columns: dict[str, Sequence[Any]], cols: TableColumns) -> pd.DataFrame | None:
+    """The table's columns that play no role (not id, truth, guess, scores or image), e.g. a
+    logged camera or split; None when there are none. Cells that are not plain values are dropped."""
+    used = {cols.id, cols.truth, cols.guess, cols.image, *cols.scores}
+    keep = {}
+    for name, values in columns.items():
+        if name in used or not all(v is None or isinstance(v, (str, int, float, bool)) for v in values):
+            continue
+        keep[name] = list(values)
+    return pd.DataFrame(keep) if keep else None
 
 
 def _ids(values: Sequence[Any], source: str) -> list[str]:

@@ -52,6 +52,67 @@ def verdict(summary: dict[str, Any]) -> Verdict:
                    f"McNemar {p_text(p)}; B fixes {_errors(fixed)} and introduces {regressed:,}.", None)
 
 
+def _per100(x: float) -> str:
+    """A count out of 100 as people say it: whole numbers from 10 up, else one decimal."""
+    x = abs(x) * 100
+    text = f"{x:.0f}" if round(x, 1) >= 10 else f"{x:.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _signed100(x: float) -> str:
+    """'3 more' / '2 fewer' / 'no more' for a fraction x of the examples, per 100."""
+    if round(abs(x) * 100, 1) == 0:
+        return "no more"
+    return f"{_per100(x)} {'more' if x > 0 else 'fewer'}"
+
+
+def _mistakes(k: int, new: bool = False) -> str:
+    return f"{k:,} {'new ' if new else ''}one" if k == 1 else f"{k:,} {'new ones' if new else 'of them'}"
+
+
+def plain_sentence(summary: dict[str, Any]) -> str:
+    """The verdict in words a stakeholder without statistics reads, e.g. "B gets 12 more right
+    out of every 100 (95% sure: between 9 and 15 more). It fixes 67 of A's mistakes and makes 2
+    new ones." The interval is the paired bootstrap 95% interval of B - A accuracy."""
+    acc = summary["delta"]["accuracy"]
+    delta, (low, high) = acc["value"], acc["ci95"]
+    fixed, regressed = int(summary["fixed"]), int(summary["regressed"])
+    a_wrong = summary["a"].get("errors")
+    if fixed == 0 and regressed == 0:
+        return "B and A get exactly the same examples right: nothing changes."
+    if round(abs(delta) * 100, 1) == 0:
+        head = "B gets about as many right as A"
+    else:
+        head = f"B gets {_signed100(delta)} right out of every 100"
+    if low > 0 or high < 0:
+        sure = f"between {_per100(min(abs(low), abs(high)))} and {_per100(max(abs(low), abs(high)))} " \
+               f"{'more' if low > 0 else 'fewer'}"
+    else:
+        sure = f"between {_signed100(low)} and {_signed100(high)}, so it may be no real change"
+    fixes = f"It fixes {fixed:,} of A's {a_wrong:,} mistakes" if a_wrong else f"It fixes {fixed:,} of A's mistakes"
+    makes = "makes no new ones" if regressed == 0 else f"makes {_mistakes(regressed, new=True)}"
+    return f"{head} (95% sure: {sure}). {fixes} and {makes}."
+
+
+def stats_line(summary: dict[str, Any]) -> str:
+    """The statistics behind plain_sentence, on one line: accuracies, B - A with its 95% CI,
+    McNemar's mid-p (exact test beside it), and the flip rates."""
+    from core.paired import flip_rates, headline_midp
+
+    acc = summary["delta"]["accuracy"]
+    low, high = acc["ci95"]
+    nfr, pfr = flip_rates(summary)
+    return (f"Accuracy A {summary['a']['accuracy']:.2%}, B {summary['b']['accuracy']:.2%}; B - A "
+            f"{_points(acc['value'])} points (95% CI {_points(low)} to {_points(high)}, paired bootstrap); "
+            f"McNemar mid-p {p_text(headline_midp(summary))} ({'exact' if summary['mcnemar'].get('exact') else 'chi-square'} "
+            f"{p_text(summary['mcnemar']['p_value'])}); negative flip rate {nfr:.2%}, positive flip rate {pfr:.2%}.")
+
+
+def plain_verdict(summary: dict[str, Any]) -> tuple[str, str]:
+    """(plain_sentence, stats_line): the verdict for everyone, and the statistics below it."""
+    return plain_sentence(summary), stats_line(summary)
+
+
 def significance_table(summary: dict[str, Any]) -> pd.DataFrame:
     """Accuracy and macro-F1 of A and B, the change B - A and its paired bootstrap 95% interval."""
     rows = []

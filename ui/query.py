@@ -74,6 +74,10 @@ PAGE_FIELDS: dict[str, dict[str, Field]] = {
     "by_guess": {
         "bg_guess": Field("str", ""),
     },
+    "regressions": {
+        "rg_space": Field("str", "b", ("a", "b", "scores")),
+        "rg_status": Field("list", ["regressed", "fixed", "both wrong", "both right"]),
+    },
 }
 ALL_FIELDS = SOURCE_FIELDS | {k: f for fields in PAGE_FIELDS.values() for k, f in fields.items()}
 
