@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from core.cli_series import add_series_parser, series_main
 from core.comparison import Comparison
 from core.datasets import EvalData, load_data
 from core.errors import VersusError
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--trust", action="store_true", help="allow full pickles that can run code")
     c.add_argument("--intersect", action="store_true", help="compare on the ids A and B share")
     c.add_argument("--out", required=True, help="output folder")
+    add_series_parser(sub)
     return parser
 
 
@@ -100,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     try:
         args = build_parser().parse_args(argv)
+        if args.command == "series":
+            return series_main(args)
         if args.command != "compare":
             raise VersusError("Say what to do: python -m core compare --a SRC --b SRC --out DIR.")
         summary = compare(args)
