@@ -166,12 +166,12 @@ def check_members(spec: SeriesSpec, trust: bool, gate: _Gate) -> list[Member]:
 
 
 def _check_gaps(members: list[Member], gate: _Gate) -> None:
-    """Epochs evenly spaced (every epoch, or every k-th); a missing one is a gap."""
+    """Epochs evenly spaced (every epoch, or every k-th: the smallest spacing); a wider step is a gap."""
     epochs = [m.epoch for m in members if m.epoch is not None]
-    if len(epochs) < 3:
+    if len(epochs) < 2:
         return
     diffs = np.diff(epochs)
-    stride = int(collections.Counter(diffs.tolist()).most_common(1)[0][0])
+    stride = int(diffs.min())
     for m, prev, d in zip(members[1:], epochs[:-1], diffs.tolist()):
         if d != stride:
             gate.bad(f"The series has a gap: {Path(m.path).name} (epoch {m.epoch}) follows epoch {prev}, "
@@ -229,14 +229,26 @@ def _versions(spec: SeriesSpec) -> tuple[list[tuple[str, str, int | None]], Call
 
         run = read_offline_run(spec.run)
         versions = table_versions(run)
-        epochs = {r.get("_step"): r["epoch"] for r in run.history if isinstance(r.get("epoch"), int)}
-        return versions, lambda k, v: load_offline_table(spec.run, k, v), {"offline_run": str(run.folder)}, epochs
+        return versions, lambda k, v: load_offline_table(spec.run, k, v), {"offline_run": str(run.folder)}, _epochs(run.history, versions)
     from core import wandb_api, wandb_source
 
     api = wandb_api.connect()
     versions = [(t.key, t.version, t.step) for t in wandb_source.table_versions(api, spec.run)]
     return (versions, lambda k, v: wandb_source.load_run_table(api, spec.run, k, v),
             {"wandb_run": spec.run}, {})
+
+
+def _epochs(history: list[dict[str, Any]], versions: list[tuple[str, str, int | None]]) -> dict[int, int]:
+    """Step of each table version -> the run's logged `epoch` at that step (the last one logged
+    at or before it: W&B gives a table logged in its own run.log call a step of its own)."""
+    logged = sorted((r["_step"], r["epoch"]) for r in history
+                    if isinstance(r.get("epoch"), int) and isinstance(r.get("_step"), int))
+    out = {}
+    for _, _, step in versions:
+        before = [e for s, e in logged if step is not None and s <= step]
+        if before:
+            out[step] = before[-1]
+    return out
 
 
 def _aligned(p: Predictions, first: Predictions, name: str) -> Predictions:
