@@ -108,3 +108,14 @@ def strip_chart(frame: pd.DataFrame, width: int = 360) -> alt.Chart:
                         legend=alt.Legend(title="right")),
         tooltip=["id:N", "t:O", "right:N", "guess:N"],
     ).properties(width=width, height=max(40, 18 * len(ids)), title="Path over checkpoints")
+
+
+def marked_metrics_chart(frame: pd.DataFrame, marks: pd.DataFrame) -> alt.LayerChart:
+    """metrics_chart with a dashed rule at each marked checkpoint (marks: side, t)."""
+    chart = metrics_chart(frame)
+    if marks.empty:
+        return chart
+    rules = alt.Chart(marks).mark_rule(color="#888888", strokeDash=[4, 3]).encode(x="t:O", tooltip=["side:N", "t:O"])
+    text = alt.Chart(marks).mark_text(align="left", dx=3, dy=-4, color="#888888").encode(
+        x="t:O", y=alt.value(8), text="side:N")
+    return alt.layer(chart, rules, text)

@@ -81,3 +81,29 @@ def test_skip_bad_keeps_the_rest_and_says_so(tmp_path, demo_paths):
     assert not at.error and not at.exception
     assert any("epoch_3.pt" in w.value for w in at.warning)
     assert any(m.value.startswith("### 4 checkpoints") for m in at.markdown)
+
+
+def test_examples_and_errors_filter_on_dynamics(demo_correct):
+    at = _series_page()
+    at.switch_page("views/2_examples.py").run()
+    at.selectbox(key="ex_status").set_value("all")
+    at.selectbox(key="ex_dynamics").set_value("never_learned").run()
+    assert not at.exception, at.exception
+    never = int((~demo_correct.any(axis=0)).sum())
+    assert any(m.value.startswith(f"### {never:,} of") for m in at.markdown)
+    at.switch_page("views/3_errors.py").run()
+    at.selectbox(key="er_dynamics").set_value("forgotten").run()
+    forgotten = (demo_correct[:-1] & ~demo_correct[1:]).any(axis=0)
+    a_err = int((forgotten & ~demo_correct[0]).sum())  # A is the first epoch, B the last
+    b_err = int((forgotten & ~demo_correct[-1]).sum())
+    assert any(m.value == f"## {a_err:,} errors  vs  {b_err:,} errors" for m in at.markdown)
+
+
+def test_history_page_works_for_checkpoints(demo_correct):
+    at = AppTest.from_file("../app.py", default_timeout=180)
+    at.run()
+    at.switch_page("views/8_history.py").run()
+    assert not at.exception and not at.error
+    assert any("Every checkpoint of" in c.value for c in at.caption)
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 1 and "strokeDash" in charts[0].proto.spec  # the rules marking A and B

@@ -161,3 +161,30 @@ def dynamics_filter(ids: np.ndarray, key: str) -> np.ndarray | None:
     name = st.selectbox("Training dynamics (Series page)", list(DYNAMICS_FILTERS),
                         format_func=DYNAMICS_FILTERS.get, key=key)
     return None if name == "all" else aligned_mask(current[1], ids, name)
+
+
+def checkpoint_history(data: EvalData) -> bool:
+    """History for checkpoints: metrics per checkpoint of A's (or B's) epoch folder, A and B
+    marked. False when neither side comes from an epoch folder."""
+    from core import series_charts as sc
+
+    ss = st.session_state
+    folder = next((ss.get(f"{s}_folder") for s in ("a", "b")
+                   if ss.get(f"{s}_kind", "Epoch folder") == "Epoch folder" and ss.get(f"{s}_folder")), None)
+    if not folder:
+        return False
+    try:
+        _, series = load(str(folder), data, skip_bad=True)
+    except VersusError as exc:
+        st.error(str(exc))
+        return True
+    for w in series.warnings:
+        st.warning(w)
+    names = [ck.source for ck in series.checkpoints]
+    marks = pd.DataFrame([(side.upper(), names.index(ss[f"{side}_ckpt"])) for side in ("a", "b")
+                          if ss.get(f"{side}_folder") == folder and ss.get(f"{side}_ckpt") in names],
+                         columns=["side", "t"])
+    st.caption(f"Every checkpoint of {folder} evaluated on the current data; dashed lines mark A and B. "
+               "The Series page shows per-class accuracy and per-example dynamics.")
+    st.altair_chart(sc.marked_metrics_chart(sc.metrics_frame(series), marks), width="content")
+    return True
