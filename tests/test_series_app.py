@@ -107,3 +107,10 @@ def test_history_page_works_for_checkpoints(demo_correct):
     assert any("Every checkpoint of" in c.value for c in at.caption)
     charts = at.get("vega_lite_chart")
     assert len(charts) == 1 and "strokeDash" in charts[0].proto.spec  # the rules marking A and B
+
+
+def test_two_clicked_points_are_read_in_order():
+    from ui.series import picked_points
+
+    assert picked_points({"selection": {"pick": [{"t": 3}, {"t": 1}]}}) == [1, 3]
+    assert picked_points({"selection": {}}) == [] and picked_points(None) == []
