@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.datasets import load_digits_test
 from core.sources import CheckpointSource, evaluate
+from tests.wandb_helpers import wandb_env  # noqa: F401 (fixture)
 
 SERIES = "views/9_series.py"
 
@@ -114,3 +115,33 @@ def test_two_clicked_points_are_read_in_order():
 
     assert picked_points({"selection": {"pick": [{"t": 3}, {"t": 1}]}}) == [1, 3]
     assert picked_points({"selection": {}}) == [] and picked_points(None) == []
+
+
+def test_offline_run_series_with_history_and_picking(wandb_env, tmp_path):
+    from tests.wandb_helpers import offline_run, quickstart_table
+
+    rng = np.random.default_rng(1)
+    n, c = 40, 3
+    truth = rng.integers(0, c, n)
+    ids = [f"img{i:03d}" for i in range(n)]
+    images = [rng.integers(0, 255, (8, 8), dtype=np.uint8) for _ in range(n)]
+    scores = []
+    for skill in (0.2, 1.0, 4.0):
+        logits = rng.normal(size=(n, c))
+        logits[np.arange(n), truth] += skill
+        scores.append(np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True))
+    folder = offline_run(tmp_path, [(e, quickstart_table(ids, images, truth, s)) for e, s in zip((1, 2, 3), scores)])
+    at = _series_page()
+    at.text_input(key="series_source").set_value(f"{folder}:test_predictions").run()
+    assert not at.exception and not at.error, (at.exception, [e.value for e in at.error])
+    assert any(h.value == "Logged history" for h in at.subheader)
+    assert any(m.value.startswith("### 3 checkpoints · 40 examples") for m in at.markdown)
+    at.selectbox(key="series_a").set_value(0).run()
+    at.selectbox(key="series_b").set_value(2).run()
+    at.button(key="series_set").click().run()
+    assert at.session_state["a_wb_version"] == "v0" and at.session_state["b_wb_version"] == "v2"
+    at.switch_page("views/1_overview.py").run()
+    assert not at.exception, at.exception
+    shown = _metrics(at)
+    assert shown["Accuracy A"] == f"{(scores[0].argmax(1) == truth).mean():.2%}"
+    assert shown["Accuracy B"] == f"{(scores[2].argmax(1) == truth).mean():.2%}"
