@@ -154,7 +154,11 @@ def check_members(spec: SeriesSpec, trust: bool, gate: _Gate) -> list[Member]:
     seen: dict[int, Member] = {}
     for m in list(members):
         if m.epoch is not None and m.epoch in seen:
-            gate.bad(f"{Path(m.path).name} repeats epoch {m.epoch} of {Path(seen[m.epoch].path).name}.")
+            what = f"{Path(m.path).name} repeats epoch {m.epoch} of {Path(seen[m.epoch].path).name}."
+            if spec.ordered and Path(m.path).stem.startswith("last"):  # Lightning's save_last copy
+                gate.warnings.append(f"{what} It was left out as Lightning's copy of the latest checkpoint.")
+            else:
+                gate.bad(what)
             members.remove(m)
         elif m.epoch is not None:
             seen[m.epoch] = m

@@ -170,3 +170,13 @@ def test_offline_run_with_three_table_versions(wandb_env, tmp_path, capsys):
         assert ck["macro_f1"] == pytest.approx(f1_score(truth, s.argmax(axis=1), average="macro",
                                                         labels=range(c), zero_division=0))
         assert ck["ece"] == pytest.approx(hand_ece(truth, s), abs=1e-5)
+
+
+def test_lightning_last_ckpt_is_left_out_and_said(ckpt_folder, tmp_path, capsys):
+    folder = _copy(ckpt_folder, tmp_path)
+    shutil.copy(folder / "epoch=3-step=20.ckpt", folder / "last.ckpt")
+    code, _, err = run(["series", "--folder", str(folder), "--out", str(tmp_path / "o")], capsys)
+    assert code == 0, err
+    summary = json.loads((tmp_path / "o" / "series.json").read_text())
+    assert [c["source"] for c in summary["checkpoints"]][-1] == "epoch=3-step=20.ckpt"
+    assert len(summary["checkpoints"]) == 4 and "last.ckpt repeats epoch 3" in err
