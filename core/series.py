@@ -144,7 +144,7 @@ class Series:
         return dynamics(self.correct)
 
     def labels(self) -> list[str]:
-        """Short label per checkpoint: its epoch (or step, or index) and source name."""
+        """Short label per checkpoint: "index: epoch N" (or "index: #index" when the epoch is unknown)."""
         out = []
         for t, ck in enumerate(self.checkpoints):
             tag = f"epoch {ck.epoch}" if ck.epoch is not None else f"#{t}"
