@@ -20,7 +20,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports a usage mistake as one line and exit 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise VersusError(f"{message} (see python -m core compare --help).")
+        raise VersusError(f"{message} (see {self.prog} --help).")
 
 
 def build_parser() -> argparse.ArgumentParser:
