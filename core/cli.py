@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from core.cli_series import add_series_parser, series_main
 from core.comparison import Comparison
 from core.datasets import EvalData, load_data
 from core.errors import VersusError
@@ -20,7 +21,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports a usage mistake as one line and exit 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise VersusError(f"{message} (see python -m core compare --help).")
+        raise VersusError(f"{message} (see {self.prog} --help).")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--intersect", action="store_true", help="compare on the ids A and B share")
     c.add_argument("--out", required=True, help="output folder")
     add_gate_args(c)
+    add_series_parser(sub)
     return parser
 
 
@@ -104,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     try:
         args = build_parser().parse_args(argv)
+        if args.command == "series":
+            return series_main(args)
         if args.command != "compare":
             raise VersusError("Say what to do: python -m core compare --a SRC --b SRC --out DIR.")
         summary = compare(args)

@@ -6,6 +6,7 @@ from core.charts import HIST_MODES, score_histogram
 from core.comparison import SORTS, STATUS_FILTERS, ExampleFilter, page_count, page_of
 from core.thumbnails import thumbnail_urls
 from ui import query
+from ui.series import dynamics_filter as series_filter
 from ui.state import require
 
 current = require()
@@ -48,6 +49,8 @@ def _sorted_rows() -> np.ndarray:
 
 
 rows = _sorted_rows()
+if (keep := series_filter(cmp.ids, "ex_dynamics")) is not None:  # a series loaded on the Series page
+    rows = rows[keep[rows]]
 size = st.session_state["ex_size"]
 pages = page_count(len(rows), size)
 query.clamp_page("ex_page", pages, (flt, sort, descending, size))

@@ -5,6 +5,7 @@ import streamlit as st
 from core.comparison import page_count, page_of
 from ui import query
 from ui.grid import image_grid
+from ui.series import dynamics_filter as series_filter
 from ui.state import require
 
 PER_PAGE = 24
@@ -31,6 +32,8 @@ with st.container(border=True):
 
 filters = (tuple(index[n] for n in truth), tuple(index[n] for n in guess), tuple(conf), other)
 rows = {side: cmp.errors(side, *filters) for side in ("a", "b")}
+if (keep := series_filter(cmp.ids, "er_dynamics")) is not None:  # a series loaded on the Series page
+    rows = {side: r[keep[r]] for side, r in rows.items()}
 pages = page_count(max(len(rows["a"]), len(rows["b"])), PER_PAGE)
 query.clamp_page("er_page", pages, filters)
 

@@ -14,8 +14,11 @@ st.title("History")
 refs = {side: run_ref(p.meta) for side, p in (("A", cmp.a), ("B", cmp.b))}
 refs = {side: ref for side, ref in refs.items() if ref is not None}
 if not refs:
-    st.info("Training history comes from W&B runs: choose a W&B run (cloud or offline folder) "
-            "for A or B in the sidebar.")
+    from ui.series import checkpoint_history
+
+    if not checkpoint_history(current.data):  # checkpoints: every epoch of their folder, evaluated
+        st.info("Training history comes from W&B runs or a folder of epoch checkpoints: choose one "
+                "for A or B in the sidebar.")
     st.stop()
 
 

@@ -1,0 +1,190 @@
+"""Streamlit glue of the epoch series: the cached series of a folder or RUN:KEY, setting A and B
+from two of its checkpoints, and the dynamics filter other pages (Examples, Errors) can offer."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core.datasets import EvalData
+from core.errors import VersusError
+from core.preprocessing import parse_floats, parse_size
+from core.series import DYNAMICS_FILTERS, Series, dynamics_mask
+from core.series_source import SeriesSpec, load_series, parse_series
+from core.sources import PrepOverrides
+from ui.lru import BoundedLRU
+
+CURRENT = "_series_current"  # the last series the Series page showed: (spec, Series)
+SOURCE_KEY = "series_source"
+
+
+def default_source() -> str:
+    """A's epoch folder, or A's offline run and table, when A comes from one; else ''."""
+    ss = st.session_state
+    if ss.get("a_kind", "Epoch folder") == "Epoch folder" and ss.get("a_folder"):
+        return str(ss["a_folder"])
+    if ss.get("a_kind") == "W&B run" and ss.get("a_wb_where") == "Offline run folder" and ss.get("a_wb_offline"):
+        return f"{ss['a_wb_offline']}:{ss.get('a_wb_key', '')}".rstrip(":")
+    return ""
+
+
+def overrides() -> PrepOverrides:
+    """The sidebar's preprocessing fields (blank: inferred), read from the session."""
+    ss = st.session_state
+    size, mean, std = (str(ss.get(k, "")).strip() for k in ("prep_size", "prep_mean", "prep_std"))
+    channels = str(ss.get("prep_channels", "auto"))
+    return PrepOverrides(size=parse_size(size) if size else None,
+                         channels=None if channels == "auto" else int(channels[0]),
+                         mean=parse_floats(mean, "Mean") if mean else None,
+                         std=parse_floats(std, "Std") if std else None)
+
+
+def _stamp(spec: SeriesSpec) -> tuple:
+    """Cheap change marker of the series' files (the disk cache keys on content)."""
+    paths = list(spec.paths) if spec.kind == "checkpoints" else ([spec.run] if spec.kind == "offline" else [])
+    marks = []
+    for p in paths:
+        path = Path(p).expanduser()
+        files = sorted(path.glob("run-*.wandb")) if spec.kind == "offline" else [path]
+        for f in files:
+            try:
+                marks.append((str(f), f.stat().st_size, f.stat().st_mtime_ns))
+            except OSError:
+                marks.append((str(f),))
+    return tuple(marks)
+
+
+@st.cache_resource
+def _series_cache() -> BoundedLRU:
+    """Compact series shared by every session of this server (bounded)."""
+    return BoundedLRU(max_entries=4)
+
+
+def _compute(spec: SeriesSpec, data_: EvalData | None, over: PrepOverrides, device: str,
+             batch_size: int, skip_bad: bool) -> Series:
+    """Evaluate the series with a progress bar."""
+    bar = st.progress(0.0, text="Evaluating the series...")
+
+    def progress(done: int, total: int, rate: float) -> None:
+        bar.progress(done / max(total, 1), text=f"Series inference: {done}/{total} images, {rate:,.0f} images/s")
+
+    def data() -> EvalData:
+        if data_ is None:
+            raise VersusError("A checkpoint series needs evaluation data: choose it in the sidebar.")
+        return data_
+
+    try:
+        args: dict[str, Any] = {"over": over, "device": device, "batch_size": batch_size, "progress": progress}
+        return load_series(spec, data, skip_bad=skip_bad, **(args if spec.kind == "checkpoints" else {}))
+    finally:
+        bar.empty()
+
+
+def load(text: str, data: EvalData | None, skip_bad: bool) -> tuple[SeriesSpec, Series]:
+    """The series of a folder or RUN:KEY typed on the page (cached; errors are VersusError)."""
+    spec = parse_series(folder=text)
+    over = overrides()
+    device = str(st.session_state.get("device", "auto"))
+    batch = int(st.session_state.get("batch_size", 256))
+    fp = data.fingerprint if data is not None and spec.kind == "checkpoints" else None
+    key = (spec, _stamp(spec), fp, over, device, batch, skip_bad)
+    data = data if spec.kind == "checkpoints" else None
+    series = _series_cache().get_or_make(key, lambda: _compute(spec, data, over, device, batch, skip_bad))
+    st.session_state[CURRENT] = (spec, series)
+    return spec, series
+
+
+def side_state(spec: SeriesSpec, series: Series, t: int, side: str) -> dict[str, Any]:
+    """The sidebar's session keys that make `side` ("a" or "b") checkpoint t of the series."""
+    ck = series.checkpoints[t]
+    if spec.kind == "checkpoints":
+        if not spec.ordered:
+            raise VersusError("Only a folder series can set A and B.")
+        return {f"{side}_kind": "Epoch folder", f"{side}_folder": str(Path(spec.paths[0]).parent),
+                f"{side}_ckpt": ck.source}
+    key, version = ck.source.rsplit(":", 1)
+    out: dict[str, Any] = {f"{side}_kind": "W&B run", f"{side}_wb_key": key, f"{side}_wb_version": version}
+    if spec.kind == "offline":
+        return {**out, f"{side}_wb_where": "Offline run folder", f"{side}_wb_offline": spec.run}
+    entity_project = str(spec.run).rsplit("/", 1)[0]
+    return {**out, f"{side}_wb_where": "W&B cloud", f"{side}_wb_project": entity_project,
+            f"{side}_wb_run": spec.run, f"{side}_wb_what": "Prediction table"}
+
+
+def set_sides(a_t: int, b_t: int) -> None:
+    """Make A and B checkpoints a_t and b_t of the current series (call from a widget callback,
+    before the sidebar draws)."""
+    spec, series = st.session_state[CURRENT]
+    try:
+        st.session_state.update({**side_state(spec, series, a_t, "a"), **side_state(spec, series, b_t, "b")})
+        st.session_state["_series_set"] = (a_t, b_t)
+    except VersusError as exc:
+        st.session_state["_series_set_error"] = str(exc)
+
+
+def picked_points(selection: Any) -> list[int]:
+    """Checkpoint indices selected in the metrics chart (Streamlit's selection state)."""
+    try:
+        points = selection["selection"]["pick"]
+    except (KeyError, TypeError):
+        return []
+    return sorted({int(p["t"]) for p in points if isinstance(p, dict) and "t" in p})
+
+
+def on_chart_select(chart_key: str) -> None:
+    """Callback of the metrics chart: two points picked set A (earlier) and B (later)."""
+    picked = picked_points(st.session_state.get(chart_key))
+    if len(picked) == 2:
+        set_sides(picked[0], picked[1])
+
+
+def aligned_mask(series: Series, ids: np.ndarray, name: str) -> np.ndarray | None:
+    """The dynamics filter `name` as a mask over ids (a comparison's rows), or None when the
+    series does not hold every one of those ids."""
+    pos = pd.Index(series.ids.astype(str)).get_indexer(np.asarray(ids).astype(str))
+    if (pos < 0).any():
+        return None
+    return dynamics_mask(series.dynamics(), name)[pos]
+
+
+def dynamics_filter(ids: np.ndarray, key: str) -> np.ndarray | None:
+    """A "Training dynamics" selectbox, shown when the Series page loaded a series over these
+    examples; the mask of the rows it keeps, or None (no series, or "all")."""
+    current = st.session_state.get(CURRENT)
+    if current is None:
+        return None
+    if aligned_mask(current[1], ids, "all") is None:
+        return None
+    name = st.selectbox("Training dynamics (Series page)", list(DYNAMICS_FILTERS),
+                        format_func=DYNAMICS_FILTERS.get, key=key)
+    return None if name == "all" else aligned_mask(current[1], ids, name)
+
+
+def checkpoint_history(data: EvalData) -> bool:
+    """History for checkpoints: metrics per checkpoint of A's (or B's) epoch folder, A and B
+    marked. False when neither side comes from an epoch folder."""
+    from core import series_charts as sc
+
+    ss = st.session_state
+    folder = next((ss.get(f"{s}_folder") for s in ("a", "b")
+                   if ss.get(f"{s}_kind", "Epoch folder") == "Epoch folder" and ss.get(f"{s}_folder")), None)
+    if not folder:
+        return False
+    try:
+        _, series = load(str(folder), data, skip_bad=True)
+    except VersusError as exc:
+        st.error(str(exc))
+        return True
+    for w in series.warnings:
+        st.warning(w)
+    names = [ck.source for ck in series.checkpoints]
+    marks = pd.DataFrame([(side.upper(), names.index(ss[f"{side}_ckpt"])) for side in ("a", "b")
+                          if ss.get(f"{side}_folder") == folder and ss.get(f"{side}_ckpt") in names],
+                         columns=["side", "t"])
+    st.caption(f"Every checkpoint of {folder} evaluated on the current data; dashed lines mark A and B. "
+               "The Series page shows per-class accuracy and per-example dynamics.")
+    st.altair_chart(sc.marked_metrics_chart(sc.metrics_frame(series), marks), width="content")
+    return True
