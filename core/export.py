@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 if TYPE_CHECKING:
     from core.comparison import Comparison
 
-PARQUET_BLOCK = 8192  # rows per Parquet row group: memory stays bounded at any n x C
+PARQUET_BLOCK = 16384  # rows per Parquet row group: memory stays bounded at any n x C
 
 
 def examples_table(cmp: "Comparison", rows: np.ndarray) -> pd.DataFrame:
@@ -57,7 +57,7 @@ def write_predictions(cmp: "Comparison", path: Path, block: int = PARQUET_BLOCK)
     try:
         for start in range(0, max(cmp.n, 1), block):
             table = _block(cmp, slice(start, start + block))
-            writer = writer or pq.ParquetWriter(path, table.schema)
+            writer = writer or pq.ParquetWriter(path, table.schema, use_dictionary=["id", "status"])
             writer.write_table(table)
     finally:
         if writer is not None:

@@ -108,6 +108,19 @@ def confusion_classes(ev: Evaluation) -> list[int]:
     return confusion.involved_classes(ev.pairs(by="count"))
 
 
+def report_curves(cmp: Comparison) -> dict[str, curves.ModelCurves]:
+    """A's and B's curves: every class up to MAX_CURVE_PANELS classes; above, exact areas for
+    every class and points only for the MAX_CURVE_PANELS whose ROC AUC changed most."""
+    if len(cmp.class_names) <= MAX_CURVE_PANELS:
+        return {"A": curves.model_curves(cmp.truth, cmp.a.scores, REPORT_CURVE_POINTS),
+                "B": curves.model_curves(cmp.truth, cmp.b.scores, REPORT_CURVE_POINTS)}
+    known = {"A": curves.areas(cmp.truth, cmp.a.scores), "B": curves.areas(cmp.truth, cmp.b.scores)}
+    change = np.nan_to_num(np.abs(known["B"][0] - known["A"][0]), nan=-1)
+    shown = sorted(np.argsort(-change, kind="stable")[:MAX_CURVE_PANELS].tolist())
+    return {side: curves.model_curves(cmp.truth, p.scores, REPORT_CURVE_POINTS, shown, known[side])
+            for side, p in (("A", cmp.a), ("B", cmp.b))}
+
+
 def _curve_classes(mc: dict[str, curves.ModelCurves], names: list[str]) -> list[int]:
     """Every class, or the MAX_CURVE_PANELS whose ROC AUC changed most, in class order."""
     if len(names) <= MAX_CURVE_PANELS:
@@ -151,8 +164,7 @@ def build_report(cmp: Comparison, summary: dict[str, Any]) -> str:
     ev = evaluation_of(cmp)
     v = verdict(summary)
     names = cmp.class_names
-    mc = {"A": curves.model_curves(cmp.truth, cmp.a.scores, REPORT_CURVE_POINTS),
-          "B": curves.model_curves(cmp.truth, cmp.b.scores, REPORT_CURVE_POINTS)}
+    mc = report_curves(cmp)
     specs = {key: chart.to_dict() for key, chart in report_charts(ev, mc).items()}
     rows = top_regressions(cmp)
     a, b = summary["a"], summary["b"]
