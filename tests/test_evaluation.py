@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.stats import binom
+from scipy.stats import binom, false_discovery_control
 from sklearn.metrics import (average_precision_score, brier_score_loss, confusion_matrix,
                              precision_recall_fscore_support, roc_auc_score)
 
@@ -21,6 +21,17 @@ def cmp():
     a = make_predictions(600, 6, seed=1, skill=1.0)
     b = make_predictions(600, 6, seed=2, skill=2.0, truth=a.truth)
     return Comparison.build(a, b)
+
+
+def test_bootstrap_draws_by_index_at_many_classes_cover_the_truth():
+    # 300 examples, 200 classes: more distinct triples than n / 4, so indices are drawn
+    rng = np.random.default_rng(5)
+    truth = rng.integers(0, 200, 300)
+    guess_a = np.where(rng.random(300) < 0.5, truth, (truth + 1) % 200)
+    guess_b = np.where(rng.random(300) < 0.8, truth, (truth + 2) % 200)
+    d = metrics.paired_bootstrap(truth, guess_a, guess_b, 200)["accuracy"]
+    assert d.value == pytest.approx(np.mean(guess_b == truth) - np.mean(guess_a == truth))
+    assert d.low < d.value < d.high and 0.15 < d.value and d.high - d.low < 0.25
 
 
 def test_model_numbers_match_sklearn(cmp):
@@ -82,6 +93,8 @@ def test_holm_and_bh_by_hand():
     # BH: sorted p*4/rank = 0.02, 0.02, 0.04, 0.04, then the running min from the top
     assert metrics.benjamini_hochberg(p) == pytest.approx([0.02, 0.04, 0.04, 0.02])
     assert metrics.holm(np.array([0.5, 0.9])) == pytest.approx([1.0, 1.0])
+    many = np.random.default_rng(0).random(200) ** 4
+    assert metrics.benjamini_hochberg(many) == pytest.approx(false_discovery_control(many, method="bh"))
 
 
 def test_per_class_paired_counts_and_adjustment_by_hand():
