@@ -4,7 +4,7 @@ Two cases, each against the targets of issue #10: 50,000 rows x 1,000 classes (I
 and 1,000,000 rows x 10 classes. Files are written once into a temporary folder (columns `id`,
 `truth`, `score_<class>`, float32 probabilities; B is A with a share of rows changed so there
 are fixed and regressed examples). Each compare runs in its own process: wall seconds, peak
-resident memory of that process (ru_maxrss of the children), and the sizes of summary.json and
+resident memory of that process (ru_maxrss of the children), its CPU seconds, and the sizes of summary.json and
 report.html are printed side by side with the targets.
 
 `python -m bench scale` runs both; `python -m bench.scale small` runs a quick 5,000 x 1,000 /
@@ -12,6 +12,7 @@ report.html are printed side by side with the targets.
 """
 from __future__ import annotations
 
+import os
 import resource
 import subprocess
 import sys
@@ -53,16 +54,19 @@ def write_file(path: Path, n: int, classes: int, skill: float, seed: int) -> Non
     pq.write_table(pa.table(columns), path)
 
 
-def run_compare(a: Path, b: Path, out: Path) -> tuple[float, float, int]:
-    """Run the CLI in a fresh process: (wall seconds, peak MiB of that process, exit code)."""
+def run_compare(a: Path, b: Path, out: Path) -> tuple[float, float, float, int]:
+    """Run the CLI in a fresh process: (wall seconds, CPU seconds, peak MiB of that process,
+    exit code). CPU seconds (user + system) stay meaningful on a busy machine."""
     cmd = [sys.executable, "-m", "core", "compare", "--a", str(a), "--b", str(b), "--out", str(out)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode:
-        print(proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "(no stderr)")
-    return seconds, peak, proc.returncode
+        print(proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "(no stderr)", file=sys.stderr)
+    return seconds, cpu, after.ru_maxrss / 1024, proc.returncode
 
 
 def _mb(path: Path) -> float:
@@ -73,7 +77,8 @@ def main(cases: tuple = CASES) -> None:
     """Run each case in a fresh `python -m bench.scale one N C` process (ru_maxrss of the
     children is a running maximum, so one process per case keeps each peak its own) and print
     the figures beside the targets."""
-    print(f"{'case':<12}{'exit':>5}{'seconds':>9}{'target':>8}{'peak MiB':>10}{'target':>8}"
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (wall seconds grow with it)")
+    print(f"{'case':<12}{'exit':>5}{'seconds':>9}{'cpu s':>7}{'target':>8}{'peak MiB':>10}{'target':>8}"
           f"{'summary MB':>12}{'target':>8}{'report MB':>11}{'target':>8}")
     for name, n, classes, max_s, max_mib in cases:
         cmd = [sys.executable, "-m", "bench.scale", "one", str(n), str(classes)]
@@ -81,8 +86,8 @@ def main(cases: tuple = CASES) -> None:
         if line.returncode:
             print(f"{name:<12} failed: {line.stderr.strip().splitlines()[-1:]}")
             continue
-        rc, seconds, peak, summary_mb, report_mb = line.stdout.split()[-5:]
-        print(f"{name:<12}{rc:>5}{float(seconds):>9.1f}{max_s:>8.0f}{float(peak):>10.0f}{max_mib:>8.0f}"
+        rc, seconds, cpu, peak, summary_mb, report_mb = line.stdout.split()[-6:]
+        print(f"{name:<12}{rc:>5}{float(seconds):>9.1f}{float(cpu):>7.1f}{max_s:>8.0f}{float(peak):>10.0f}{max_mib:>8.0f}"
               f"{float(summary_mb):>12.2f}{MAX_SUMMARY_MB:>8.0f}{float(report_mb):>11.2f}{MAX_REPORT_MB:>8.0f}",
               flush=True)
 
@@ -93,8 +98,8 @@ def one(n: int, classes: int) -> None:
         root = Path(tmp)
         write_file(root / "a.parquet", n, classes, skill=0.7, seed=1)
         write_file(root / "b.parquet", n, classes, skill=0.75, seed=2)
-        seconds, peak, rc = run_compare(root / "a.parquet", root / "b.parquet", root / "out")
-        print(rc, f"{seconds:.2f}", f"{peak:.0f}", f"{_mb(root / 'out' / 'summary.json'):.3f}",
+        seconds, cpu, peak, rc = run_compare(root / "a.parquet", root / "b.parquet", root / "out")
+        print(rc, f"{seconds:.2f}", f"{cpu:.2f}", f"{peak:.0f}", f"{_mb(root / 'out' / 'summary.json'):.3f}",
               f"{_mb(root / 'out' / 'report.html'):.3f}")
 
 

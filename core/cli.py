@@ -85,6 +85,8 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
         write_report(cmp, summary, out)
     except OSError as exc:
         raise VersusError(f"Cannot write the results into {out}: {exc.strerror or exc}.") from None
+    for line in summary.get("warnings", []):
+        print(f"warning: {line}", file=sys.stderr)
     for side, p in (("A", pa), ("B", pb)):
         print(f"{side}: {p.meta['arch_note']}; preprocessing {p.meta['preprocessing']}", file=sys.stderr)
     return summary

@@ -37,6 +37,7 @@ th,td{padding:.25rem .6rem;border-bottom:1px solid #ddd;text-align:right}
 th:first-child,td:first-child{text-align:left}
 .charts{display:flex;flex-wrap:wrap;gap:1.5rem;align-items:flex-start}
 .note{color:#555;font-size:.9rem}
+.warnings{background:#fff6d6;border-left:6px solid #e0b100;padding:.5rem 1rem .5rem 2rem}
 .thumb{image-rendering:pixelated;width:64px;height:64px;object-fit:contain;background:#000}
 """
 
@@ -150,6 +151,12 @@ def _area_table(mc: dict[str, curves.ModelCurves], names: list[str]) -> pd.DataF
     return table.iloc[keep].reset_index(drop=True)
 
 
+def _warnings(summary: dict[str, Any]) -> str:
+    """summary.json's warnings as a list at the top of the report (nothing when none)."""
+    items = "".join(f"<li>{html.escape(w)}</li>" for w in summary.get("warnings") or [])
+    return f"<ul class='warnings' id='warnings'>{items}</ul>" if items else ""
+
+
 def _div(chart_id: str) -> str:
     return f"<div id='{chart_id}' class='chart'></div>"
 
@@ -183,6 +190,7 @@ def build_report(cmp: Comparison, summary: dict[str, Any]) -> str:
 <p class='sub'><b>A</b> {esc(a['source'])}<br><b>B</b> {esc(b['source'])}<br>
 {summary['n']:,} examples{data_name}, {len(names)} classes</p>
 <p class='verdict {v.winner or "none"}' id='verdict'>{esc(v.text)}</p>
+{_warnings(summary)}
 <h2>Is the change real?</h2>
 <p>{esc(mcnemar_sentence(summary))} The 95% intervals come from a paired bootstrap (1,000 resamples
 of the examples, A and B together, fixed seed).</p>
