@@ -143,3 +143,27 @@ def test_sampled_curves_at_large_n_keep_exact_areas(monkeypatch):
     assert cc.auc == pytest.approx(roc_auc_score(positive, score), abs=1e-12)
     assert cc.ap == pytest.approx(average_precision_score(positive, score), abs=1e-12)
     assert len(cc.roc) <= 50 and cc.roc.x[0] == 0 and cc.roc.x[-1] == 1 and cc.roc.y[-1] == 1
+
+
+def test_warnings_reach_summary_and_report():
+    from core.report import build_report
+    from core.summary import summarize
+
+    a = make_predictions(200, 3, seed=1)
+    b = make_predictions(200, 3, seed=2, truth=a.truth)
+    a.meta["warnings"] = ["Scores were logits; versus applied a softmax."]
+    cmp = Comparison.build(a, b)
+    summary = summarize(cmp, "a", "b")
+    assert summary["warnings"] == ["A: Scores were logits; versus applied a softmax."]
+    assert "<li>A: Scores were logits; versus applied a softmax.</li>" in build_report(cmp, summary)
+
+
+def test_cli_refuses_two_empty_inputs_in_one_sentence(tmp_path, capsys):
+    from core.cli import main
+
+    for name in ("a.csv", "b.csv"):
+        (tmp_path / name).write_text("id,truth,score_x,score_y\n")
+    out = tmp_path / "out"
+    assert main(["compare", "--a", str(tmp_path / "a.csv"), "--b", str(tmp_path / "b.csv"), "--out", str(out)]) == 2
+    assert capsys.readouterr().err.strip() == "error: A and B have no examples to compare."
+    assert not out.exists()

@@ -132,3 +132,12 @@ def test_difference_colors_mean_better_or_worse_for_b():
     rows = eval_charts.difference_frame(cm_a, cm_b, ["x", "y"], normalize=False)
     # diagonal up = better; off-diagonal down = better
     assert rows["effect"].tolist() == ["B better", "B better", "B worse", "B worse"]
+
+
+def test_truth_distribution_sums_the_rest_of_a_bar_into_other():
+    names = [f"c{k}" for k in range(12)]
+    ea = np.zeros((12, 12), int)
+    ea[0, 1:11] = np.arange(10, 0, -1)  # guessed c0 for 10 different truths: 10, 9, ..., 1
+    spec = truth_distribution(ea, np.zeros_like(ea), names, max_truths=3).to_dict()
+    rows = [r for r in spec["datasets"][spec["data"]["name"]] if r["model"] == "A"]
+    assert {(r["truth"], r["count"]) for r in rows} == {("c1", 10), ("c2", 9), ("c3", 8), (OTHER, 7 * 8 // 2)}
