@@ -145,9 +145,24 @@ class Evaluation:
 
     @cached_property
     def curves(self) -> dict[str, curves.ModelCurves]:
-        """ROC / PR curves of every class for A and B (computed on first use)."""
-        return {"A": curves.model_curves(self._cmp.truth, self._cmp.a.scores),
-                "B": curves.model_curves(self._cmp.truth, self._cmp.b.scores)}
+        """ROC / PR curves of A and B (computed on first use): every class up to
+        MAX_DRAWN_CURVES classes; above, exact areas for every class and points only for the
+        MAX_DRAWN_CURVES classes whose AUC changed most (`curve_classes`; `class_curves`
+        draws any other class on demand)."""
+        return model_curves_pair(self._cmp)
+
+    @property
+    def curve_classes(self) -> list[int]:
+        """The classes whose curves `curves` holds points for, in class order."""
+        return [k for k, c in enumerate(self.curves["A"].classes) if len(c.roc) or len(c.pr)]
+
+    def class_curves(self, side: str, k: int) -> curves.ClassCurves:
+        """ROC / PR of class k for side "a" or "b", computed when `curves` has no points for it."""
+        held = self.curves[side.upper()].classes[k]
+        if len(held.roc) or len(held.pr) or np.isnan(held.auc) and np.isnan(held.ap):
+            return held
+        p = self._cmp.a if side.lower() == "a" else self._cmp.b
+        return curves.class_curves(self._cmp.truth == k, p.scores[:, k])
 
     def changed_most(self, k: int = DEFAULT_CHANGED) -> list[int]:
         """The k classes whose correct count changed most (|fixed - regressed|, then flips),
@@ -224,6 +239,23 @@ def collect_warnings(a: Predictions, b: Predictions) -> list[str]:
             if line not in out:
                 out.append(line)
     return out
+
+
+MAX_DRAWN_CURVES = 20
+
+
+def model_curves_pair(cmp: Comparison, max_points: int = curves.MAX_POINTS,
+                      limit: int = MAX_DRAWN_CURVES) -> dict[str, curves.ModelCurves]:
+    """A's and B's curves: every class up to limit classes; above, exact areas for every class
+    and points only for the limit classes whose ROC AUC changed most."""
+    if len(cmp.class_names) <= limit:
+        return {"A": curves.model_curves(cmp.truth, cmp.a.scores, max_points),
+                "B": curves.model_curves(cmp.truth, cmp.b.scores, max_points)}
+    known = {"A": curves.areas(cmp.truth, cmp.a.scores), "B": curves.areas(cmp.truth, cmp.b.scores)}
+    change = np.nan_to_num(np.abs(known["B"][0] - known["A"][0]), nan=-1)
+    shown = sorted(np.argsort(-change, kind="stable")[:limit].tolist())
+    return {side: curves.model_curves(cmp.truth, p.scores, max_points, shown, known[side])
+            for side, p in (("A", cmp.a), ("B", cmp.b))}
 
 
 _CACHE_ATTR = "_versus_evaluation"

@@ -16,7 +16,7 @@ import pandas as pd
 
 from core import calibration, confusion, curves, eval_charts
 from core.comparison import REGRESSED, Comparison
-from core.evaluation import Evaluation, evaluation_of
+from core.evaluation import Evaluation, evaluation_of, model_curves_pair
 from core.summary import overview_table, per_class_table
 from core.thumbnails import thumbnail_urls
 from core.verdict import mcnemar_sentence, significance_table, verdict
@@ -110,16 +110,9 @@ def confusion_classes(ev: Evaluation) -> list[int]:
 
 
 def report_curves(cmp: Comparison) -> dict[str, curves.ModelCurves]:
-    """A's and B's curves: every class up to MAX_CURVE_PANELS classes; above, exact areas for
-    every class and points only for the MAX_CURVE_PANELS whose ROC AUC changed most."""
-    if len(cmp.class_names) <= MAX_CURVE_PANELS:
-        return {"A": curves.model_curves(cmp.truth, cmp.a.scores, REPORT_CURVE_POINTS),
-                "B": curves.model_curves(cmp.truth, cmp.b.scores, REPORT_CURVE_POINTS)}
-    known = {"A": curves.areas(cmp.truth, cmp.a.scores), "B": curves.areas(cmp.truth, cmp.b.scores)}
-    change = np.nan_to_num(np.abs(known["B"][0] - known["A"][0]), nan=-1)
-    shown = sorted(np.argsort(-change, kind="stable")[:MAX_CURVE_PANELS].tolist())
-    return {side: curves.model_curves(cmp.truth, p.scores, REPORT_CURVE_POINTS, shown, known[side])
-            for side, p in (("A", cmp.a), ("B", cmp.b))}
+    """A's and B's curves with REPORT_CURVE_POINTS points: every class up to MAX_CURVE_PANELS
+    classes; above, exact areas for all and points for those whose ROC AUC changed most."""
+    return model_curves_pair(cmp, REPORT_CURVE_POINTS, MAX_CURVE_PANELS)
 
 
 def _curve_classes(mc: dict[str, curves.ModelCurves], names: list[str]) -> list[int]:

@@ -167,3 +167,19 @@ def test_cli_refuses_two_empty_inputs_in_one_sentence(tmp_path, capsys):
     assert main(["compare", "--a", str(tmp_path / "a.csv"), "--b", str(tmp_path / "b.csv"), "--out", str(out)]) == 2
     assert capsys.readouterr().err.strip() == "error: A and B have no examples to compare."
     assert not out.exists()
+
+
+def test_curves_at_many_classes_hold_points_for_the_changed_most_and_draw_others_on_demand():
+    from core import evaluation
+
+    a = make_predictions(400, 30, seed=1, skill=1.0)
+    b = make_predictions(400, 30, seed=2, skill=2.0, truth=a.truth)
+    ev = Evaluation.of(Comparison.build(a, b))
+    held = ev.curve_classes
+    auc = {s: np.array([roc_auc_score(a.truth == k, p.scores[:, k]) for k in range(30)]) for s, p in (("A", a), ("B", b))}
+    expected = sorted(np.argsort(-np.abs(auc["B"] - auc["A"]), kind="stable")[:evaluation.MAX_DRAWN_CURVES].tolist())
+    assert held == expected
+    assert [c.auc for c in ev.curves["B"].classes] == pytest.approx(auc["B"].tolist())
+    other = next(k for k in range(30) if k not in held)
+    drawn = ev.class_curves("b", other)
+    assert len(drawn.roc) > 2 and drawn.auc == pytest.approx(auc["B"][other])
