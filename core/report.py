@@ -44,11 +44,28 @@ th:first-child,td:first-child{text-align:left}
 
 @lru_cache(maxsize=1)
 def vega_bundle() -> str:
-    """The vega + vega-lite + vega-embed JavaScript matching Altair's Vega-Lite version."""
+    """The vega + vega-lite + vega-embed JavaScript matching Altair's Vega-Lite version, built
+    by vl-convert once and kept in versus's cache folder (building it takes seconds)."""
     import vl_convert
 
+    from core.cache import atomic_write_bytes, default_root
+
     major, minor = alt.SCHEMA_VERSION.lstrip("v").split(".")[:2]
-    return vl_convert.javascript_bundle(vl_version=f"v{major}_{minor}")
+    version = f"v{major}_{minor}"
+    path = default_root() / "vega" / f"bundle-{version}-vlc{vl_convert.__version__}.js"
+    try:
+        cached = path.read_text(encoding="utf-8")
+        if cached.strip():
+            return cached
+    except (OSError, UnicodeDecodeError):
+        pass
+    bundle = vl_convert.javascript_bundle(vl_version=version)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, bundle.encode("utf-8"))
+    except OSError:
+        pass  # an unwritable cache only costs the rebuild next time
+    return bundle
 
 
 def top_regressions(cmp: Comparison, k: int = TOP_REGRESSIONS) -> np.ndarray:

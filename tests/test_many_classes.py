@@ -141,3 +141,17 @@ def test_truth_distribution_sums_the_rest_of_a_bar_into_other():
     spec = truth_distribution(ea, np.zeros_like(ea), names, max_truths=3).to_dict()
     rows = [r for r in spec["datasets"][spec["data"]["name"]] if r["model"] == "A"]
     assert {(r["truth"], r["count"]) for r in rows} == {("c1", 10), ("c2", 9), ("c3", 8), (OTHER, 7 * 8 // 2)}
+
+
+def test_vega_bundle_is_built_once_into_the_cache(tmp_path, monkeypatch):
+    from core import report
+
+    monkeypatch.setenv("VERSUS_CACHE_DIR", str(tmp_path))
+    report.vega_bundle.cache_clear()
+    first = report.vega_bundle()
+    (stored,) = (tmp_path / "vega").glob("bundle-*.js")
+    assert stored.read_text(encoding="utf-8") == first and "vegaEmbed" in first
+    stored.write_text("// from the cache", encoding="utf-8")
+    report.vega_bundle.cache_clear()
+    assert report.vega_bundle() == "// from the cache"
+    report.vega_bundle.cache_clear()
