@@ -149,7 +149,13 @@ class Evaluation:
         MAX_DRAWN_CURVES classes; above, exact areas for every class and points only for the
         MAX_DRAWN_CURVES classes whose AUC changed most (`curve_classes`; `class_curves`
         draws any other class on demand)."""
-        return model_curves_pair(self._cmp)
+        return model_curves_pair(self._cmp, known=self.areas if self.num_classes > MAX_DRAWN_CURVES else None)
+
+    @cached_property
+    def areas(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Exact ROC AUC and average precision of every class, {"A": (auc, ap), "B": ...}."""
+        return {"A": curves.areas(self._cmp.truth, self._cmp.a.scores),
+                "B": curves.areas(self._cmp.truth, self._cmp.b.scores)}
 
     @property
     def curve_classes(self) -> list[int]:
@@ -244,14 +250,15 @@ def collect_warnings(a: Predictions, b: Predictions) -> list[str]:
 MAX_DRAWN_CURVES = 20
 
 
-def model_curves_pair(cmp: Comparison, max_points: int = curves.MAX_POINTS,
-                      limit: int = MAX_DRAWN_CURVES) -> dict[str, curves.ModelCurves]:
+def model_curves_pair(cmp: Comparison, max_points: int = curves.MAX_POINTS, limit: int = MAX_DRAWN_CURVES,
+                      known: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> dict[str, curves.ModelCurves]:
     """A's and B's curves: every class up to limit classes; above, exact areas for every class
-    and points only for the limit classes whose ROC AUC changed most."""
+    (known when given, as Evaluation.areas) and points only for the limit classes whose ROC
+    AUC changed most."""
     if len(cmp.class_names) <= limit:
         return {"A": curves.model_curves(cmp.truth, cmp.a.scores, max_points),
                 "B": curves.model_curves(cmp.truth, cmp.b.scores, max_points)}
-    known = {"A": curves.areas(cmp.truth, cmp.a.scores), "B": curves.areas(cmp.truth, cmp.b.scores)}
+    known = known or {"A": curves.areas(cmp.truth, cmp.a.scores), "B": curves.areas(cmp.truth, cmp.b.scores)}
     change = np.nan_to_num(np.abs(known["B"][0] - known["A"][0]), nan=-1)
     shown = sorted(np.argsort(-change, kind="stable")[:limit].tolist())
     return {side: curves.model_curves(cmp.truth, p.scores, max_points, shown, known[side])

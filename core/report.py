@@ -129,7 +129,9 @@ def confusion_classes(ev: Evaluation) -> list[int]:
 def report_curves(cmp: Comparison) -> dict[str, curves.ModelCurves]:
     """A's and B's curves with REPORT_CURVE_POINTS points: every class up to MAX_CURVE_PANELS
     classes; above, exact areas for all and points for those whose ROC AUC changed most."""
-    return model_curves_pair(cmp, REPORT_CURVE_POINTS, MAX_CURVE_PANELS)
+    ev = evaluation_of(cmp)
+    known = ev.areas if ev.num_classes > MAX_CURVE_PANELS else None
+    return model_curves_pair(cmp, REPORT_CURVE_POINTS, MAX_CURVE_PANELS, known)
 
 
 def _curve_classes(mc: dict[str, curves.ModelCurves], names: list[str]) -> list[int]:
