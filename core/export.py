@@ -9,6 +9,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from core.comparison import STATUS_LABELS
+
 if TYPE_CHECKING:
     from core.comparison import Comparison
 
@@ -42,7 +44,7 @@ def _block(cmp: "Comparison", rows: slice) -> pa.Table:
         "truth": pa.array(cmp.truth[rows]),
         "guess_a": pa.array(cmp.guess_a[rows]),
         "guess_b": pa.array(cmp.guess_b[rows]),
-        "status": pa.array(cmp.status_names()[rows].astype(str)),
+        "status": pa.array(STATUS_LABELS[cmp.status[rows]].astype(str)),
     }
     for side, p in (("a", cmp.a), ("b", cmp.b)):
         block = np.ascontiguousarray(p.scores[rows].T)

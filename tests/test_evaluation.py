@@ -183,3 +183,21 @@ def test_curves_at_many_classes_hold_points_for_the_changed_most_and_draw_others
     other = next(k for k in range(30) if k not in held)
     drawn = ev.class_curves("b", other)
     assert len(drawn.roc) > 2 and drawn.auc == pytest.approx(auc["B"][other])
+
+
+def test_predictions_parquet_written_in_blocks_holds_every_row(tmp_path):
+    import pandas as pd
+
+    from core.export import write_predictions
+
+    a = make_predictions(20, 3, seed=1)
+    b = make_predictions(20, 3, seed=2, truth=a.truth)
+    cmp = Comparison.build(a, b)
+    write_predictions(cmp, tmp_path / "p.parquet", block=7)
+    got = pd.read_parquet(tmp_path / "p.parquet")
+    assert got["id"].tolist() == list(a.ids) and got["guess_b"].tolist() == b.guess.tolist()
+    right = {(True, True): "both_right", (False, True): "fixed", (True, False): "regressed"}
+    expected = [right.get((bool(ra), bool(rb)), "both_wrong_same" if ga == gb else "both_wrong_different")
+                for ra, rb, ga, gb in zip(a.correct, b.correct, a.guess, b.guess)]
+    assert got["status"].tolist() == expected
+    assert np.allclose(got[[f"score_b_{c}" for c in b.class_names]].to_numpy(), b.scores)
