@@ -120,10 +120,11 @@ def report_charts(ev: Evaluation, mc: dict[str, curves.ModelCurves]) -> dict[str
 
 
 def confusion_classes(ev: Evaluation) -> list[int]:
-    """Every class up to confusion.DENSE_UP_TO classes, else those of the most-confused pairs."""
+    """Every class up to confusion.DENSE_UP_TO classes, else those of the most-confused pairs
+    (the first classes when nothing is confused)."""
     if ev.num_classes <= confusion.DENSE_UP_TO:
         return list(range(ev.num_classes))
-    return confusion.involved_classes(ev.pairs(by="count"))
+    return confusion.involved_classes(ev.pairs(by="count")) or list(range(confusion.MAX_SUBMATRIX))
 
 
 def report_curves(cmp: Comparison) -> dict[str, curves.ModelCurves]:

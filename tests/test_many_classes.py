@@ -155,3 +155,15 @@ def test_vega_bundle_is_built_once_into_the_cache(tmp_path, monkeypatch):
     report.vega_bundle.cache_clear()
     assert report.vega_bundle() == "// from the cache"
     report.vega_bundle.cache_clear()
+
+
+def test_report_of_two_perfect_models_with_many_classes():
+    from core.predictions import Predictions
+
+    truth = np.arange(400) % 40
+    scores = np.eye(40, dtype=np.float32)[truth]
+    ids = [str(i) for i in range(400)]
+    names = [f"c{k}" for k in range(40)]
+    cmp = Comparison.build(Predictions(ids, truth, scores, names), Predictions(ids, truth, scores, names))
+    page = build_report(cmp, summarize(cmp, "a", "b"))
+    assert "No difference in accuracy" in page and "(20 most-confused classes)" in page
