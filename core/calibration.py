@@ -13,6 +13,7 @@ from core import metrics
 
 RELIABILITY_BINS = 15
 HISTOGRAM_BINS = 20
+THIN_BIN = 20  # a reliability bin with fewer examples than this is merged or marked "thin"
 
 
 @dataclass(frozen=True)
@@ -36,15 +37,34 @@ def reliability(truth: np.ndarray, scores: np.ndarray, bins: int = RELIABILITY_B
     return Reliability(edges[:-1], edges[1:], b.count, confidence, acc)
 
 
-def reliability_frame(models: dict[str, Reliability]) -> pd.DataFrame:
-    """Long table of the non-empty bins: model, lo, hi, count, confidence, accuracy, gap."""
+def merge_thin(r: Reliability, min_count: int = THIN_BIN) -> Reliability:
+    """Empty bins dropped and adjacent bins merged left to right until each holds at least
+    min_count examples (a thin remainder joins the bin on its left); means are re-weighted."""
+    groups: list[list[int]] = []
+    for k in np.flatnonzero(r.count > 0).tolist():
+        if groups and sum(r.count[j] for j in groups[-1]) < min_count:
+            groups[-1].append(k)
+        else:
+            groups.append([k])
+    if len(groups) > 1 and sum(r.count[j] for j in groups[-1]) < min_count:
+        groups[-2].extend(groups.pop())
+    count = np.array([r.count[g].sum() for g in groups], np.int64)
+    conf = np.array([(r.confidence[g] * r.count[g]).sum() for g in groups]) / np.maximum(count, 1)
+    acc = np.array([(r.accuracy[g] * r.count[g]).sum() for g in groups]) / np.maximum(count, 1)
+    return Reliability(np.array([r.lo[g[0]] for g in groups]), np.array([r.hi[g[-1]] for g in groups]),
+                       count, conf, acc)
+
+
+def reliability_frame(models: dict[str, Reliability], thin: int = THIN_BIN) -> pd.DataFrame:
+    """Long table of the non-empty bins: model, lo, hi, count, confidence, accuracy, gap, and
+    thin (fewer than `thin` examples: its accuracy is noise)."""
     parts = []
     for label, r in models.items():
         keep = r.count > 0
         parts.append(pd.DataFrame({
             "model": label, "lo": r.lo[keep], "hi": r.hi[keep], "count": r.count[keep],
             "confidence": r.confidence[keep], "accuracy": r.accuracy[keep],
-            "gap": r.accuracy[keep] - r.confidence[keep],
+            "gap": r.accuracy[keep] - r.confidence[keep], "thin": r.count[keep] < thin,
         }))
     return pd.concat(parts, ignore_index=True)
 

@@ -14,7 +14,8 @@ from core.errors import VersusError
 from core.gate import GateFailed, add_gate_args, apply_gate, check_gate_args
 from core.preprocessing import parse_floats, parse_size
 from core.sources import PrepOverrides, load_sources, parse_source
-from core.summary import predictions_frame, summarize
+from core.export import write_predictions
+from core.summary import summarize
 
 
 class _Parser(argparse.ArgumentParser):
@@ -85,10 +86,12 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
     try:
         out.mkdir(parents=True, exist_ok=True)
         (out / "summary.json").write_text(json.dumps(summary, indent=2))
-        predictions_frame(cmp).to_parquet(out / "predictions.parquet", index=False)
+        write_predictions(cmp, out / "predictions.parquet")
         write_report(cmp, summary, out)
     except OSError as exc:
         raise VersusError(f"Cannot write the results into {out}: {exc.strerror or exc}.") from None
+    for line in summary.get("warnings", []):
+        print(f"warning: {line}", file=sys.stderr)
     for side, p in (("A", pa), ("B", pb)):
         print(f"{side}: {p.meta['arch_note']}; preprocessing {p.meta['preprocessing']}", file=sys.stderr)
     apply_gate(args, summary, cmp)

@@ -1,4 +1,7 @@
-"""Comparison of two Predictions aligned on example ids."""
+"""Comparison: two Predictions aligned on example ids, with the per-example status.
+
+The query layer (filters, sorts, pages, error lists) is core.selection, the export of rows
+core.export, the numbers core.evaluation; the methods here that views call forward to them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,8 +10,10 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from core import selection
 from core.errors import VersusError
 from core.predictions import Predictions
+from core.selection import SORTS, STATUS_FILTERS, ExampleFilter, page_count, page_of  # noqa: F401 (re-exported)
 
 # Per-example status codes, in display order.
 BOTH_RIGHT, FIXED, REGRESSED, BOTH_WRONG_SAME, BOTH_WRONG_DIFF = range(5)
@@ -50,15 +55,15 @@ def align(a: Predictions, b: Predictions, intersect: bool = False) -> tuple[Pred
     if a.n == b.n and np.array_equal(a.ids, b.ids):
         _check_truth(a, b)
         return a, b
-    pos_b = {k: i for i, k in enumerate(b.ids.tolist())}
-    in_b = np.fromiter((k in pos_b for k in a.ids.tolist()), bool, count=a.n)
+    pos = pd.Index(b.ids).get_indexer(a.ids)  # B's row of each of A's ids, -1 when absent
+    in_b = pos >= 0
     shared = int(in_b.sum())
     if not intersect and (shared != a.n or shared != b.n):
         raise IdMismatch(a.n - shared, b.n - shared, shared)
     if shared == 0:
         raise VersusError("A and B have no example ids in common.")
     keep_a = np.flatnonzero(in_b)
-    order_b = np.array([pos_b[k] for k in a.ids[keep_a].tolist()], dtype=np.int64)
+    order_b = pos[keep_a].astype(np.int64)
     a2 = a if len(keep_a) == a.n else a.take(keep_a)
     b2 = b.take(order_b)
     _check_truth(a2, b2)
@@ -138,8 +143,7 @@ class Comparison:
 
     def status_names(self) -> np.ndarray:
         """Status of each example as a string."""
-        names = np.array([STATUS_NAMES[k] for k in range(len(STATUS_NAMES))], dtype=object)
-        return names[self.status]
+        return STATUS_LABELS[self.status]
 
     def guess(self, side: str) -> np.ndarray:
         """Top-1 guesses of side "a" or "b"."""
@@ -164,171 +168,64 @@ class Comparison:
         return self.b.scores[rows, self.truth] - self.a.scores[rows, self.truth]
 
     @cached_property
-    def _ids_lower(self) -> pd.Series:
-        return pd.Series(self.ids, dtype="str").str.lower()
+    def ids_lower(self) -> pd.Series:
+        """The ids lower-cased, as an Arrow-backed string column (one buffer, vectorized search)."""
+        return pd.Series(pd.array(self.ids, dtype="string[pyarrow]")).str.lower()
 
-    @cached_property
-    def _orders(self) -> dict[str, np.ndarray]:
-        return {}
+    @property
+    def ids_sort_key(self) -> np.ndarray:
+        """The ids as an array np.argsort orders by text."""
+        return self.ids
 
-    def _order(self, by: str) -> np.ndarray:
-        """Every row sorted ascending by a SORTS key (ties by row), computed once per key."""
-        if by not in self._orders:
-            keys = {"id": lambda: self.ids, "delta": lambda: self.truth_delta,
-                    "conf_a": lambda: self._conf_a, "conf_b": lambda: self._conf_b}
-            if by not in keys:
-                raise VersusError(f"Unknown sort {by!r}; use one of {', '.join(SORTS)}.")
-            self._orders[by] = np.argsort(keys[by](), kind="stable")
-        return self._orders[by]
-
-    @cached_property
-    def _matrices(self) -> dict[str, np.ndarray]:
-        return {}
+    # ---- the query layer lives in core.selection; these forward to it --------------------
 
     def status_mask(self, name: str) -> np.ndarray:
-        """Boolean per example for a status filter name (see STATUS_FILTERS)."""
-        if name not in STATUS_FILTERS:
-            raise VersusError(f"Unknown status filter {name!r}; use one of {', '.join(STATUS_FILTERS)}.")
-        if name == "all":
-            return np.ones(self.n, dtype=bool)
-        if name == "disagree":
-            return self.disagree
-        return np.isin(self.status, _STATUS_CODES[name])
+        """Boolean per example for a status filter name (selection.status_mask)."""
+        return selection.status_mask(self, name)
 
-    def select(self, f: "ExampleFilter") -> np.ndarray:
-        """Row indices (ascending) of the examples that pass every part of the filter."""
-        mask = self.status_mask(f.status)
-        for values, column in ((f.truth, self.truth), (f.guess_a, self.guess_a), (f.guess_b, self.guess_b)):
-            if values:
-                mask = mask & np.isin(column, values)
-        for (low, high), conf in ((f.conf_a, self._conf_a), (f.conf_b, self._conf_b)):
-            if low > 0.0 or high < 1.0:
-                mask = mask & (conf >= low) & (conf <= high)
-        text = f.id_text.strip().lower()
-        if text:
-            mask = mask & self._ids_lower.str.contains(text, regex=False).to_numpy(dtype=bool)
-        return np.flatnonzero(mask)
+    def select(self, f: ExampleFilter) -> np.ndarray:
+        """Row indices passing the filter (selection.select)."""
+        return selection.select(self, f)
 
     def sort(self, rows: np.ndarray, by: str, descending: bool = False) -> np.ndarray:
-        """rows reordered by a SORTS key; ties in row order (reversed when descending)."""
-        order = self._order(by)
-        keep = np.zeros(self.n, dtype=bool)
-        keep[np.asarray(rows, dtype=np.int64)] = True
-        out = order[keep[order]]
-        return out[::-1] if descending else out
+        """rows reordered by a SORTS key (selection.sort)."""
+        return selection.sort(self, rows, by, descending)
 
     def errors(self, side: str, truth: tuple[int, ...] = (), guess: tuple[int, ...] = (),
                conf: tuple[float, float] = (0.0, 1.0), other: str = "any") -> np.ndarray:
-        """Row indices where side's guess is wrong, narrowed by truth / guess / confidence
-        and by whether the other side is "right", "wrong" or "any" on the same example."""
-        g = self.guess(side)
-        mask = g != self.truth
-        if truth:
-            mask &= np.isin(self.truth, truth)
-        if guess:
-            mask &= np.isin(g, guess)
-        if conf[0] > 0.0 or conf[1] < 1.0:
-            c = self.confidence(side)
-            mask &= (c >= conf[0]) & (c <= conf[1])
-        if other != "any":
-            other_right = self.guess("b" if side == "a" else "a") == self.truth
-            mask &= other_right if other == "right" else ~other_right
-        return np.flatnonzero(mask)
+        """Rows where side is wrong, narrowed (selection.errors)."""
+        return selection.errors(self, side, truth, guess, conf, other)
 
     def errors_matrix(self, side: str) -> np.ndarray:
-        """C x C counts of side's errors: row = guessed class, column = true class."""
-        if side not in self._matrices:
-            c = len(self.class_names)
-            g = self.guess(side)
-            wrong = g != self.truth
-            self._matrices[side] = np.bincount(g[wrong] * c + self.truth[wrong], minlength=c * c).reshape(c, c)
-        return self._matrices[side].copy()
+        """C x C counts of side's errors: row = guessed class, column = true class (from the
+        Evaluation's confusion matrix, the one place it is computed)."""
+        from core.evaluation import evaluation_of
+
+        return evaluation_of(self).side(side).errors_matrix()
 
     def surest_error_per_guess(self, side: str) -> np.ndarray:
-        """Per class: the row of side's most confident error guessing that class, or -1 if none."""
-        rows = self.errors(side)
-        surest = pd.Series(self.confidence(side)[rows]).groupby(self.guess(side)[rows]).idxmax()
-        out = np.full(len(self.class_names), -1, dtype=np.int64)
-        out[surest.index.to_numpy()] = rows[surest.to_numpy()]
-        return out
+        """Per class: the row of side's most confident error guessing that class, or -1."""
+        return selection.surest_error_per_guess(self, side)
 
     def errors_by_guess(self) -> pd.DataFrame:
-        """Per guessed class: errors of A and of B, B minus A, and which model errs more;
-        classes ordered by total errors (most first), then by class order."""
-        ea = self.errors_matrix("a").sum(axis=1)
-        eb = self.errors_matrix("b").sum(axis=1)
-        more = np.where(ea > eb, "A", np.where(eb > ea, "B", "same"))
-        table = pd.DataFrame({
-            "guess": self.class_names, "errors_a": ea, "errors_b": eb,
-            "b_minus_a": eb - ea, "more_mistakes": more,
-        })
-        order = np.lexsort((np.arange(len(ea)), -(ea + eb)))
-        return table.iloc[order].reset_index(drop=True)
+        """Per guessed class: errors of A and of B, B minus A, and which model errs more
+        (the Evaluation's errors per guess; selection.errors_by_guess)."""
+        from core.evaluation import evaluation_of
+
+        ev = evaluation_of(self)
+        return selection.errors_by_guess(ev.a.errors_per_guess, ev.b.errors_per_guess, self.class_names)
 
     def table(self, rows: np.ndarray) -> pd.DataFrame:
-        """The given rows as a table people read: id, class names, status, confidences and
-        every class score of A and of B."""
-        rows = np.asarray(rows, dtype=np.int64)
-        names = np.asarray(self.class_names, dtype=object)
-        out = pd.DataFrame({
-            "id": self.ids[rows],
-            "truth": names[self.truth[rows]],
-            "guess_a": names[self.guess_a[rows]],
-            "guess_b": names[self.guess_b[rows]],
-            "status": self.status_names()[rows],
-            "confidence_a": self._conf_a[rows],
-            "confidence_b": self._conf_b[rows],
-            "truth_delta": self.truth_delta[rows],
-        })
-        scores = {f"score_a_{k}": self.a.scores[rows, j] for j, k in enumerate(self.class_names)}
-        scores |= {f"score_b_{k}": self.b.scores[rows, j] for j, k in enumerate(self.class_names)}
-        return pd.concat([out, pd.DataFrame(scores)], axis=1)
+        """The given rows as a table people read (export.examples_table)."""
+        from core.export import examples_table
+
+        return examples_table(self, rows)
 
 
-# Status filters people choose from, with their labels.
-STATUS_FILTERS = {
-    "disagree": "A and B disagree",
-    "all": "All",
-    "fixed": "Fixed (A wrong, B right)",
-    "regressed": "Regressed (A right, B wrong)",
-    "both_wrong": "Both wrong",
-    "both_right": "Both right",
-}
-_STATUS_CODES = {
+STATUS_LABELS = np.array([STATUS_NAMES[k] for k in range(len(STATUS_NAMES))], dtype=object)
+STATUS_CODES = {
     "fixed": [FIXED],
     "regressed": [REGRESSED],
     "both_wrong": [BOTH_WRONG_SAME, BOTH_WRONG_DIFF],
     "both_right": [BOTH_RIGHT],
 }
-# Sort keys people choose from, with their labels.
-SORTS = {
-    "delta": "B's true-class score minus A's",
-    "conf_a": "A's confidence",
-    "conf_b": "B's confidence",
-    "id": "Id",
-}
-
-
-@dataclass(frozen=True)
-class ExampleFilter:
-    """Which examples to show: a status filter, class sets (empty = any class) for the
-    truth and each side's guess, confidence ranges of A and B, and a text the id contains."""
-
-    status: str = "disagree"
-    truth: tuple[int, ...] = ()
-    guess_a: tuple[int, ...] = ()
-    guess_b: tuple[int, ...] = ()
-    conf_a: tuple[float, float] = (0.0, 1.0)
-    conf_b: tuple[float, float] = (0.0, 1.0)
-    id_text: str = ""
-
-
-def page_of(rows: np.ndarray, page: int, size: int) -> np.ndarray:
-    """The rows of 1-based page number page of the given size (empty past the end)."""
-    start = (max(page, 1) - 1) * size
-    return rows[start : start + size]
-
-
-def page_count(total: int, size: int) -> int:
-    """Number of pages of size needed for total rows (at least 1)."""
-    return max(1, -(-total // size))

@@ -78,21 +78,31 @@ def confusion_heatmap(cm: np.ndarray, class_names: Sequence[str], normalize: boo
 
 def difference_frame(cm_a: np.ndarray, cm_b: np.ndarray, class_names: Sequence[str],
                      normalize: bool) -> pd.DataFrame:
-    """One row per cell: A's and B's value (count or share of row) and the change B - A."""
+    """One row per cell: A's and B's value (count or share of row), the change B - A, and the
+    gain for B: the change on the diagonal (more right is better), minus it off the diagonal
+    (fewer confusions is better)."""
     fa = confusion_frame(cm_a, class_names, normalize)
     fb = confusion_frame(cm_b, class_names, normalize)
     diff = fb["value"] - fa["value"]
+    diagonal = fa["truth"].to_numpy() == fa["guess"].to_numpy()
+    gain = np.where(diagonal, diff, -diff)
     fmt = "{:+.2f}" if normalize else "{:+.0f}"
     return pd.DataFrame({
         "truth": fa["truth"], "guess": fa["guess"], "a": fa["value"], "b": fb["value"], "diff": diff,
+        "gain": gain, "effect": np.where(gain > 1e-12, "B better", np.where(gain < -1e-12, "B worse", "same")),
         "label": [fmt.format(d) if abs(d) > 1e-9 else "" for d in diff],
         "dark": diff.abs() > 0.6 * max(diff.abs().max(), 1e-12),
     })
 
 
+DIVERGING = "purplegreen"  # green: B better in that cell; purple: B worse
+
+
 def difference_heatmap(cm_a: np.ndarray, cm_b: np.ndarray, class_names: Sequence[str],
                        normalize: bool = False, title: str = "B - A") -> alt.LayerChart:
-    """The change B - A per cell on a diverging scale centred on zero (blue: B has more)."""
+    """The change B - A per cell (labels and tooltip), colored on a diverging scale centred on
+    zero by what it means for B: green where B is better (more on the diagonal, fewer off it),
+    purple where B is worse."""
     df = difference_frame(cm_a, cm_b, class_names, normalize)
     reach = float(max(df["diff"].abs().max(), 1e-9 if normalize else 1))
     x, y = _axes(class_names)
@@ -100,10 +110,11 @@ def difference_heatmap(cm_a: np.ndarray, cm_b: np.ndarray, class_names: Sequence
     fmt = ".2f" if normalize else ".0f"
     base = alt.Chart(df).encode(x=x, y=y)
     rect = base.mark_rect(stroke="white", strokeWidth=0.5).encode(
-        color=alt.Color("diff:Q", scale=alt.Scale(scheme="redblue", domain=[-reach, reach], domainMid=0),
-                        title="B - A"),
+        color=alt.Color("gain:Q", scale=alt.Scale(scheme=DIVERGING, domain=[-reach, reach], domainMid=0),
+                        title="B worse … B better"),
         tooltip=["truth:N", "guess:N", alt.Tooltip("a:Q", title="A", format=fmt),
-                 alt.Tooltip("b:Q", title="B", format=fmt), alt.Tooltip("diff:Q", title="B - A", format="+" + fmt)],
+                 alt.Tooltip("b:Q", title="B", format=fmt), alt.Tooltip("diff:Q", title="B - A", format="+" + fmt),
+                 alt.Tooltip("effect:N", title="for B")],
     )
     return _with_labels(base, rect, len(class_names), _TEXT_ON_DARK, title, side)
 
@@ -137,7 +148,8 @@ def curve_chart(frame: pd.DataFrame, kind: str, title: str = "",
 
 def reliability_chart(frame: pd.DataFrame, title: str = "Reliability") -> alt.LayerChart:
     """Accuracy against mean top-1 confidence per bin for A and B (frame from
-    core.calibration.reliability_frame), the diagonal being perfect calibration."""
+    core.calibration.reliability_frame), the diagonal being perfect calibration; points are
+    sized by their example count and faded where the bin is thin."""
     perfect = alt.Chart(pd.DataFrame({"confidence": [0.0, 1.0], "accuracy": [0.0, 1.0]})).mark_line(
         color="#999999", strokeDash=[4, 4]).encode(x="confidence:Q", y="accuracy:Q")
     enc = dict(
@@ -150,8 +162,9 @@ def reliability_chart(frame: pd.DataFrame, title: str = "Reliability") -> alt.La
     )
     base = alt.Chart(frame)
     lines = base.mark_line(strokeWidth=2).encode(**enc)
-    points = base.mark_circle(opacity=0.9).encode(**enc, size=alt.Size("count:Q", title="examples",
-                                                                         scale=alt.Scale(range=[20, 400])))
+    points = base.mark_circle().encode(**enc, size=alt.Size("count:Q", title="examples",
+                                                            scale=alt.Scale(range=[20, 400])),
+                                       opacity=alt.condition("datum.thin", alt.value(0.3), alt.value(0.9)))
     return alt.layer(perfect, lines, points, title=title).properties(width=420, height=360)
 
 

@@ -110,30 +110,63 @@ def expected_calibration_error(
     return float(np.abs(b.hits - b.confidence_sum).sum() / b.count.sum())
 
 
-def brier_score(truth: np.ndarray, scores: np.ndarray) -> float:
-    """Multi-class Brier score: mean over examples of sum_k (p_k - onehot_k)^2."""
-    scores = np.asarray(scores, dtype=np.float64)
+def brier_score(truth: np.ndarray, scores: np.ndarray, chunk: int = 16384) -> float:
+    """Multi-class Brier score: mean over examples of sum_k (p_k - onehot_k)^2.
+
+    Computed as sum_k p_k^2 - 2 p_truth + 1, a block of rows at a time, so no n x C
+    float64 copy is made."""
     if len(scores) == 0:
         return 0.0
-    onehot = np.zeros_like(scores)
-    onehot[np.arange(len(scores)), np.asarray(truth)] = 1.0
-    return float(((scores - onehot) ** 2).sum(axis=1).mean())
+    truth = np.asarray(truth)
+    total = 0.0
+    for start in range(0, len(scores), chunk):
+        block = np.asarray(scores[start : start + chunk], dtype=np.float64)
+        rows = np.arange(len(block))
+        total += float((block * block).sum() - 2 * block[rows, truth[start : start + chunk]].sum() + len(block))
+    return total / len(scores)
 
 
 @dataclass(frozen=True)
 class McNemar:
-    """McNemar's test on the discordant pairs of two paired classifiers."""
+    """McNemar's test on the discordant pairs of two paired classifiers.
+
+    p_value is the classic test (exact below 25 discordant pairs, else chi-square with continuity
+    correction), exact_p_value the exact binomial test and midp_p_value its mid-p version
+    (Fagerland, Lydersen and Laake 2013), the recommended headline."""
 
     fixed: int  # A wrong, B right
     regressed: int  # A right, B wrong
     statistic: float
     p_value: float
     exact: bool
+    exact_p_value: float = 1.0
+    midp_p_value: float = 1.0
+
+
+def binomial_p_values(fixed: np.ndarray, regressed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two-sided exact McNemar p-values and their mid-p versions, elementwise.
+
+    With m = min(fixed, regressed) and n = fixed + regressed under Binomial(n, 1/2):
+    exact = min(1, 2 P(X <= m)); mid-p = 2 P(X <= m) - P(X = m) (Fagerland et al. 2013).
+    Where n = 0 both are 1."""
+    from scipy.special import bdtr, gammaln  # scipy.special: a fraction of scipy.stats' import time
+
+    fixed = np.asarray(fixed, np.int64)
+    regressed = np.asarray(regressed, np.int64)
+    n = fixed + regressed
+    m = np.minimum(fixed, regressed)
+    cdf = bdtr(m, n, 0.5)
+    pmf = np.exp(gammaln(n + 1) - gammaln(m + 1) - gammaln(n - m + 1) - n * np.log(2.0))
+    exact = np.minimum(1.0, 2 * cdf)
+    midp = np.minimum(1.0, 2 * cdf - pmf)
+    empty = n == 0
+    return np.where(empty, 1.0, exact), np.where(empty, 1.0, midp)
 
 
 def mcnemar(correct_a: np.ndarray, correct_b: np.ndarray, exact_below: int = 25) -> McNemar:
     """McNemar's test: exact two-sided binomial when discordant pairs < exact_below,
-    else the chi-square statistic with continuity correction.
+    else the chi-square statistic with continuity correction; the exact and mid-p
+    p-values are always given beside it.
 
     The statistic reported for the exact test is min(fixed, regressed).
     """
@@ -142,16 +175,41 @@ def mcnemar(correct_a: np.ndarray, correct_b: np.ndarray, exact_below: int = 25)
     fixed = int(np.sum(~a & b))
     regressed = int(np.sum(a & ~b))
     n = fixed + regressed
+    exact_p, midp = (float(x) for x in binomial_p_values(np.array(fixed), np.array(regressed)))
     if n == 0:
-        return McNemar(fixed, regressed, 0.0, 1.0, True)
+        return McNemar(fixed, regressed, 0.0, 1.0, True, 1.0, 1.0)
     if n < exact_below:
-        k = min(fixed, regressed)
-        tail = sum(comb(n, i) for i in range(k + 1)) / 2**n
-        return McNemar(fixed, regressed, float(k), float(min(1.0, 2 * tail)), True)
-    from scipy.stats import chi2
+        return McNemar(fixed, regressed, float(min(fixed, regressed)), exact_p, True, exact_p, midp)
+    from scipy.special import chdtrc  # chi-square survival function
 
     stat = (abs(fixed - regressed) - 1) ** 2 / n
-    return McNemar(fixed, regressed, float(stat), float(chi2.sf(stat, 1)), False)
+    return McNemar(fixed, regressed, float(stat), float(chdtrc(1, stat)), False, exact_p, midp)
+
+
+def holm(p: np.ndarray) -> np.ndarray:
+    """Holm-Bonferroni adjusted p-values (step-down, monotone, capped at 1), in input order."""
+    p = np.asarray(p, np.float64)
+    m = len(p)
+    if m == 0:
+        return p.copy()
+    order = np.argsort(p, kind="stable")
+    stepped = np.maximum.accumulate((m - np.arange(m)) * p[order])
+    out = np.empty(m)
+    out[order] = np.minimum(1.0, stepped)
+    return out
+
+
+def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (false discovery rate), in input order."""
+    p = np.asarray(p, np.float64)
+    m = len(p)
+    if m == 0:
+        return p.copy()
+    order = np.argsort(p, kind="stable")
+    scaled = p[order] * m / np.arange(1, m + 1)
+    out = np.empty(m)
+    out[order] = np.minimum(1.0, np.minimum.accumulate(scaled[::-1])[::-1])
+    return out
 
 
 @dataclass(frozen=True)
@@ -188,18 +246,48 @@ def paired_bootstrap(
     if n == 0:
         return {k: PairedDelta(v, v, v) for k, v in point.items()}
     triples, counts = np.unique((truth * c + guess_a) * c + guess_b, return_counts=True)
-    cell_a = triples // c  # truth * c + guess_a
-    cell_b = (triples // (c * c)) * c + triples % c  # truth * c + guess_b
+    t, ga, gb = triples // (c * c), (triples // c) % c, triples % c
+    # Indicator matrices (distinct triples x classes): per resample, per-class true positives,
+    # predictions and support are one sparse product each; no C x C matrix is built.
+    ind = {key: _indicator(col, c) for key, col in
+           (("tp_a", np.where(ga == t, t, -1)), ("tp_b", np.where(gb == t, t, -1)),
+            ("pred_a", ga), ("pred_b", gb), ("support", t))}
     rng = np.random.default_rng(seed)
-    draws = rng.multinomial(n, counts / n, size=resamples)
     deltas = np.empty((resamples, 2))
-    for r in range(resamples):
-        cm_a = np.bincount(cell_a, weights=draws[r], minlength=c * c).reshape(c, c)
-        cm_b = np.bincount(cell_b, weights=draws[r], minlength=c * c).reshape(c, c)
-        deltas[r, 0] = (np.trace(cm_b) - np.trace(cm_a)) / n
-        deltas[r, 1] = class_report(cm_b).macro_f1 - class_report(cm_a).macro_f1
+    block = max(1, min(resamples, 2_000_000 // max(len(triples), n if len(triples) > n // 4 else 1)))
+    # Few distinct triples (few classes): a multinomial over them, cost independent of n.
+    # Many (hundreds of classes): draw the n example indices, cheaper than a multinomial over
+    # tens of thousands of categories; the two are the same distribution.
+    by_index = len(triples) > n // 4
+    example_triple = np.repeat(np.arange(len(triples)), counts) if by_index else None
+    for start in range(0, resamples, block):
+        size = min(block, resamples - start)
+        if by_index:
+            picks = example_triple[rng.integers(0, n, size=(size, n))]
+            draws = np.stack([np.bincount(row, minlength=len(triples)) for row in picks]).astype(np.float64)
+        else:
+            draws = rng.multinomial(n, counts / n, size=size).astype(np.float64)
+        per = {key: np.asarray((m.T @ draws.T).T) for key, m in ind.items()}
+        f1 = {side: _f1(per[f"tp_{side}"], per[f"pred_{side}"], per["support"]) for side in "ab"}
+        deltas[start : start + len(draws), 0] = (per["tp_b"].sum(1) - per["tp_a"].sum(1)) / n
+        deltas[start : start + len(draws), 1] = f1["b"].mean(1) - f1["a"].mean(1)
     out = {}
     for j, key in enumerate(("accuracy", "macro_f1")):
         lo, hi = np.percentile(deltas[:, j], [2.5, 97.5])
         out[key] = PairedDelta(point[key], float(lo), float(hi))
     return out
+
+
+def _indicator(column: np.ndarray, num_classes: int):
+    """Sparse (len(column) x num_classes) 0/1 matrix, row i set at column[i] (none where -1)."""
+    from scipy.sparse import csr_matrix
+
+    keep = np.flatnonzero(column >= 0)
+    return csr_matrix((np.ones(len(keep)), (keep, column[keep])), shape=(len(column), num_classes))
+
+
+def _f1(tp: np.ndarray, predicted: np.ndarray, support: np.ndarray) -> np.ndarray:
+    """Per-class F1 (zero where undefined) from true positives, predictions and support, rowwise."""
+    precision = _safe_div(tp, predicted)
+    recall = _safe_div(tp, support)
+    return _safe_div(2 * precision * recall, precision + recall)

@@ -14,8 +14,9 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from core import calibration, curves, eval_charts
+from core import calibration, confusion, curves, eval_charts
 from core.comparison import REGRESSED, Comparison
+from core.evaluation import Evaluation, evaluation_of, model_curves_pair
 from core.summary import overview_table, per_class_table
 from core.thumbnails import thumbnail_urls
 from core.verdict import mcnemar_sentence, plain_verdict, significance_table, verdict
@@ -23,6 +24,7 @@ from core.verdict import mcnemar_sentence, plain_verdict, significance_table, ve
 TOP_REGRESSIONS = 24
 REPORT_CURVE_POINTS = 100
 MAX_CURVE_PANELS = 20
+TOP_CLASSES = 30  # per-class table rows in the report (worst regressed first)
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1200px;
@@ -35,17 +37,35 @@ th,td{padding:.25rem .6rem;border-bottom:1px solid #ddd;text-align:right}
 th:first-child,td:first-child{text-align:left}
 .charts{display:flex;flex-wrap:wrap;gap:1.5rem;align-items:flex-start}
 .note{color:#555;font-size:.9rem}
+.warnings{background:#fff6d6;border-left:6px solid #e0b100;padding:.5rem 1rem .5rem 2rem}
 .thumb{image-rendering:pixelated;width:64px;height:64px;object-fit:contain;background:#000}
 """
 
 
 @lru_cache(maxsize=1)
 def vega_bundle() -> str:
-    """The vega + vega-lite + vega-embed JavaScript matching Altair's Vega-Lite version."""
+    """The vega + vega-lite + vega-embed JavaScript matching Altair's Vega-Lite version, built
+    by vl-convert once and kept in versus's cache folder (building it takes seconds)."""
     import vl_convert
 
+    from core.cache import atomic_write_bytes, default_root
+
     major, minor = alt.SCHEMA_VERSION.lstrip("v").split(".")[:2]
-    return vl_convert.javascript_bundle(vl_version=f"v{major}_{minor}")
+    version = f"v{major}_{minor}"
+    path = default_root() / "vega" / f"bundle-{version}-vlc{vl_convert.__version__}.js"
+    try:
+        cached = path.read_text(encoding="utf-8")
+        if cached.strip():
+            return cached
+    except (OSError, UnicodeDecodeError):
+        pass
+    bundle = vl_convert.javascript_bundle(vl_version=version)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, bundle.encode("utf-8"))
+    except OSError:
+        pass  # an unwritable cache only costs the rebuild next time
+    return bundle
 
 
 def top_regressions(cmp: Comparison, k: int = TOP_REGRESSIONS) -> np.ndarray:
@@ -75,25 +95,44 @@ def _regressions_table(cmp: Comparison, rows: np.ndarray) -> str:
     return "".join(out)
 
 
-def report_charts(cmp: Comparison, summary: dict[str, Any],
-                  mc: dict[str, curves.ModelCurves]) -> dict[str, alt.TopLevelMixin]:
-    """The report's charts by element id: confusion A, B, B - A, ROC, PR and reliability."""
-    names = cmp.class_names
-    cm_a, cm_b = np.asarray(summary["a"]["confusion"]), np.asarray(summary["b"]["confusion"])
-    shown = _curve_classes(mc, names)
-    shown_names = [names[k] for k in shown]
-    rel = calibration.reliability_frame({"A": calibration.reliability(cmp.truth, cmp.a.scores),
-                                         "B": calibration.reliability(cmp.truth, cmp.b.scores)})
+def report_charts(ev: Evaluation, mc: dict[str, curves.ModelCurves]) -> dict[str, alt.TopLevelMixin]:
+    """The report's charts by element id: confusion A, B, B - A (above confusion.DENSE_UP_TO
+    classes: the submatrix of the classes in the most-confused pairs), ROC, PR and reliability."""
+    names = ev.class_names
+    shown = confusion_classes(ev)
+    sub = [names[k] for k in shown]
+    cm_a, cm_b = (confusion.submatrix(m.confusion, shown) for m in (ev.a, ev.b))
+    part = "" if len(shown) == len(names) else f" ({len(shown)} most-confused classes)"
+    curve_shown = _curve_classes(mc, names)
+    curve_names = [names[k] for k in curve_shown]
+    rel = calibration.reliability_frame({"A": calibration.merge_thin(ev.a.reliability),
+                                         "B": calibration.merge_thin(ev.b.reliability)})
     return {
-        "confusion-a": eval_charts.confusion_heatmap(cm_a, names, title="A: confusion (counts)"),
-        "confusion-b": eval_charts.confusion_heatmap(cm_b, names, title="B: confusion (counts)"),
-        "confusion-diff": eval_charts.difference_heatmap(cm_a, cm_b, names, title="B - A (counts)"),
-        "roc": eval_charts.curve_chart(curves.curve_frame(mc, names, "roc", shown), "roc",
-                                       "ROC, one class vs the rest", shown_names),
-        "pr": eval_charts.curve_chart(curves.curve_frame(mc, names, "pr", shown), "pr",
-                                      "Precision-recall, one class vs the rest", shown_names),
+        "confusion-a": eval_charts.confusion_heatmap(cm_a, sub, title=f"A: confusion (counts){part}"),
+        "confusion-b": eval_charts.confusion_heatmap(cm_b, sub, title=f"B: confusion (counts){part}"),
+        "confusion-diff": eval_charts.difference_heatmap(cm_a, cm_b, sub, title=f"B - A (counts){part}"),
+        "roc": eval_charts.curve_chart(curves.curve_frame(mc, names, "roc", curve_shown), "roc",
+                                       "ROC, one class vs the rest", curve_names),
+        "pr": eval_charts.curve_chart(curves.curve_frame(mc, names, "pr", curve_shown), "pr",
+                                      "Precision-recall, one class vs the rest", curve_names),
         "reliability": eval_charts.reliability_chart(rel, "Reliability: accuracy vs confidence"),
     }
+
+
+def confusion_classes(ev: Evaluation) -> list[int]:
+    """Every class up to confusion.DENSE_UP_TO classes, else those of the most-confused pairs
+    (the first classes when nothing is confused)."""
+    if ev.num_classes <= confusion.DENSE_UP_TO:
+        return list(range(ev.num_classes))
+    return confusion.involved_classes(ev.pairs(by="count")) or list(range(confusion.MAX_SUBMATRIX))
+
+
+def report_curves(cmp: Comparison) -> dict[str, curves.ModelCurves]:
+    """A's and B's curves with REPORT_CURVE_POINTS points: every class up to MAX_CURVE_PANELS
+    classes; above, exact areas for all and points for those whose ROC AUC changed most."""
+    ev = evaluation_of(cmp)
+    known = ev.areas if ev.num_classes > MAX_CURVE_PANELS else None
+    return model_curves_pair(cmp, REPORT_CURVE_POINTS, MAX_CURVE_PANELS, known)
 
 
 def _curve_classes(mc: dict[str, curves.ModelCurves], names: list[str]) -> list[int]:
@@ -102,6 +141,33 @@ def _curve_classes(mc: dict[str, curves.ModelCurves], names: list[str]) -> list[
         return list(range(len(names)))
     change = np.nan_to_num(np.abs([b.auc - a.auc for a, b in zip(mc["A"].classes, mc["B"].classes)]), nan=-1)
     return sorted(np.argsort(-change, kind="stable")[:MAX_CURVE_PANELS].tolist())
+
+
+def _pairs_section(ev: Evaluation) -> str:
+    """Above confusion.DENSE_UP_TO classes: the most-confused pairs, by count and by change."""
+    if ev.num_classes <= confusion.DENSE_UP_TO:
+        return ""
+    cols = {"truth": "truth", "guess": "guess", "a": "A", "b": "B", "change": "B - A"}
+    parts = []
+    for by, label in (("count", "most examples in A and B"), ("change", "largest change from A to B")):
+        table = ev.pairs(by=by)[list(cols)].rename(columns=cols)
+        parts.append(f"<h3>Most-confused pairs: {label}</h3>{_table(table)}")
+    return "".join(parts)
+
+
+def _area_table(mc: dict[str, curves.ModelCurves], names: list[str]) -> pd.DataFrame:
+    """The AUC / AP table of the classes drawn, and the macro row."""
+    table = curves.area_table(mc["A"], mc["B"], names)
+    if len(names) <= MAX_CURVE_PANELS:
+        return table
+    keep = _curve_classes(mc, names) + [len(names)]
+    return table.iloc[keep].reset_index(drop=True)
+
+
+def _warnings(summary: dict[str, Any]) -> str:
+    """summary.json's warnings as a list at the top of the report (nothing when none)."""
+    items = "".join(f"<li>{html.escape(w)}</li>" for w in summary.get("warnings") or [])
+    return f"<ul class='warnings' id='warnings'>{items}</ul>" if items else ""
 
 
 def _div(chart_id: str) -> str:
@@ -113,24 +179,35 @@ def _script_json(obj: Any) -> str:
 
 
 def build_report(cmp: Comparison, summary: dict[str, Any]) -> str:
-    """The whole report.html as a string, from a comparison and its summary.json dict."""
+    """The whole report.html as a string, from a comparison and its summary.json dict; its
+    size is bounded by the class count only through capped tables (top pairs, top classes)."""
+    ev = evaluation_of(cmp)
     v = verdict(summary)
     names = cmp.class_names
-    mc = {"A": curves.model_curves(cmp.truth, cmp.a.scores, REPORT_CURVE_POINTS),
-          "B": curves.model_curves(cmp.truth, cmp.b.scores, REPORT_CURVE_POINTS)}
-    specs = {key: chart.to_dict() for key, chart in report_charts(cmp, summary, mc).items()}
+    mc = report_curves(cmp)
+    specs = {key: chart.to_dict() for key, chart in report_charts(ev, mc).items()}
     rows = top_regressions(cmp)
     a, b = summary["a"], summary["b"]
     esc = html.escape
     curve_note = ("" if len(names) <= MAX_CURVE_PANELS else
                   f"<p class='note'>Curves of the {MAX_CURVE_PANELS} classes whose AUC changed most.</p>")
+    class_note = ("" if len(names) <= TOP_CLASSES else
+                  f"<p class='note'>The {TOP_CLASSES} classes that regressed most of {len(names):,}; "
+                  "summary.json holds them all.</p>")
+    confusion_note = ("" if len(names) <= confusion.DENSE_UP_TO else
+                      f"<p class='note'>{len(names):,} classes: the matrices show the "
+                      f"{len(confusion_classes(ev))} classes of the most-confused pairs.</p>")
     data_name = f" of {esc(str(summary['data']))}" if summary.get("data") else ""
     body = f"""
 <h1>versus: A vs B</h1>
 <p class='sub'><b>A</b> {esc(a['source'])}<br><b>B</b> {esc(b['source'])}<br>
 {summary['n']:,} examples{data_name}, {len(names)} classes</p>
 <p class='verdict {v.winner or "none"}' id='verdict'>{esc(v.text)}</p>
+<<<<<<< HEAD
 <p id='plain-verdict'><b>{esc(plain_verdict(summary)[0])}</b><br><span class='note'>{esc(plain_verdict(summary)[1])}</span></p>
+=======
+{_warnings(summary)}
+>>>>>>> evaluation
 <h2>Is the change real?</h2>
 <p>{esc(mcnemar_sentence(summary))} The 95% intervals come from a paired bootstrap (1,000 resamples
 of the examples, A and B together, fixed seed).</p>
@@ -138,22 +215,26 @@ of the examples, A and B together, fixed seed).</p>
 <h2>Metrics</h2>
 {_table(overview_table(summary))}
 <h2>Per class</h2>
-{_table(per_class_table(summary))}
+{class_note}
+{_table(per_class_table(summary, limit=TOP_CLASSES))}
 <h2>Confusion</h2>
-<p class='note'>Rows are the true class, columns the guess. In B - A, blue means B puts more examples
-in that cell: good on the diagonal (more right), bad off it (more confusions).</p>
+<p class='note'>Rows are the true class, columns the guess. In B - A, green means B is better in that
+cell (more right on the diagonal, fewer confusions off it), purple means B is worse.</p>
+{confusion_note}
+{_pairs_section(ev)}
 <div class='charts'>{_div('confusion-a')}{_div('confusion-b')}{_div('confusion-diff')}</div>
 <h2>ROC and precision-recall</h2>
 <p class='note'>Each class against the rest; higher curves are better. AUC: area under the ROC curve;
 AP: average precision.</p>
-{_table(curves.area_table(mc['A'], mc['B'], names))}
+{_table(_area_table(mc, names))}
 {curve_note}
 {_div('roc')}{_div('pr')}
 <h2>Calibration</h2>
 <p>ECE (lower is better): A {a['ece']:.4f}, B {b['ece']:.4f}. Brier score (lower is better):
 A {a['brier']:.4f}, B {b['brier']:.4f}.</p>
 <p class='note'>A well calibrated model lies on the dashed diagonal: when it says 80%, it is right 80% of
-the time.</p>
+the time. Point size is the number of examples in the bin; bins with fewer than
+{calibration.THIN_BIN} examples are merged with their neighbour.</p>
 {_div('reliability')}
 <h2>Top regressions</h2>
 <p class='note'>Examples A got right and B gets wrong ({summary['regressed']:,} in all), those B is most

@@ -190,7 +190,7 @@ def build_predictions(columns: dict[str, Sequence[Any]], n: int, cols: TableColu
     warnings = list(meta.get("warnings", []))
     if cols.scores:
         try:
-            raw = np.column_stack([np.asarray(columns[c], dtype=np.float64) for c in cols.scores])
+            raw = np.column_stack([np.asarray(columns[c], dtype=np.float32) for c in cols.scores])
         except (TypeError, ValueError):
             raise VersusError(f"{source} has a score cell that is not a number.") from None
         scores, meta["scores_note"] = _probabilities(raw.reshape(n, len(cols.scores)), source, cols.scores)
@@ -415,8 +415,11 @@ def load_predictions_file(path: str | Path, m: ColumnMap = ColumnMap()) -> Predi
                           f"({str(exc).splitlines()[0][:120]}).") from None
     sha = hashlib.sha256(raw).hexdigest()
     cols = resolve_columns(list(frame.columns), m, p.name)
-    columns = {c: frame[c].tolist() for c in frame.columns}
+    # Score columns stay numpy arrays: a Python float per cell costs gigabytes at 1,000 classes.
+    columns = {c: frame[c].to_numpy() if c in cols.scores else frame[c].tolist() for c in frame.columns}
+    n = len(frame)
+    del frame
     paths = image_paths(columns.get(cols.image), p.name) if cols.image else None
     samples = FolderImages(p.parent, paths, f"file:{sha}", p.name) if paths else None
-    return build_predictions(columns, len(frame), cols, m, p.name,
+    return build_predictions(columns, n, cols, m, p.name,
                              table_meta(p.name, fmt, sha, m, path=str(p)), samples)

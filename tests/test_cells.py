@@ -93,9 +93,14 @@ def test_difference_heatmap_is_b_minus_a_on_a_centred_diverging_scale(cmp):
     rows = next(iter(spec["datasets"].values()))
     got = {(r["truth"], r["guess"]): r["diff"] for r in rows}
     assert all(got[(names[t], names[g])] == cm_b[t, g] - cm_a[t, g] for t in range(C) for g in range(C))
-    scale = spec["layer"][0]["encoding"]["color"]["scale"]
+    # the color is the gain for B: more on the diagonal, fewer off it
+    gain = {(r["truth"], r["guess"]): r["gain"] for r in rows}
+    assert all(gain[(names[t], names[g])] == (1 if t == g else -1) * (cm_b[t, g] - cm_a[t, g])
+               for t in range(C) for g in range(C))
+    color = spec["layer"][0]["encoding"]["color"]
     reach = np.abs(cm_b - cm_a).max()
-    assert scale["domain"] == [-reach, reach] and scale["domainMid"] == 0 and scale["scheme"] == "redblue"
+    assert color["field"] == "gain"
+    assert color["scale"] == {"domain": [-reach, reach], "domainMid": 0, "scheme": eval_charts.DIVERGING}
 
 
 def test_many_classes_drop_cell_labels():

@@ -1,0 +1,76 @@
+"""Confusion matrices at any class count: the JSON form (dense, or sparse above SPARSE_ABOVE
+classes), the most-confused pairs of A and B, and the classes a submatrix should show."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+SPARSE_ABOVE = 100  # classes; above this summary.json stores confusion as nonzero cells
+DENSE_UP_TO = 30  # classes; above this views and the report show pairs and a submatrix
+TOP_PAIRS = 20
+MAX_SUBMATRIX = 20
+SORTS = ("count", "change")
+
+PairTable = pd.DataFrame
+
+
+def to_json(cm: np.ndarray) -> list[list[int]] | dict[str, Any]:
+    """A confusion matrix for summary.json: a list of rows up to SPARSE_ABOVE classes, else
+    {"format": "sparse", "shape": [C, C], "truth": [...], "guess": [...], "count": [...]}
+    holding the nonzero cells, truth-major."""
+    cm = np.asarray(cm, np.int64)
+    if cm.shape[0] <= SPARSE_ABOVE:
+        return cm.tolist()
+    t, g = np.nonzero(cm)
+    return {"format": "sparse", "shape": list(cm.shape), "truth": t.tolist(), "guess": g.tolist(),
+            "count": cm[t, g].tolist()}
+
+
+def from_json(value: list[list[int]] | dict[str, Any]) -> np.ndarray:
+    """The dense matrix back from either JSON form of to_json."""
+    if isinstance(value, dict):
+        cm = np.zeros(value["shape"], np.int64)
+        cm[np.asarray(value["truth"], np.int64), np.asarray(value["guess"], np.int64)] = value["count"]
+        return cm
+    return np.asarray(value, np.int64)
+
+
+def most_confused(cm_a: np.ndarray, cm_b: np.ndarray, class_names: Sequence[str], k: int = TOP_PAIRS,
+                  by: str = "count") -> PairTable:
+    """The k off-diagonal (truth, guess) cells that matter most, one row each: truth, guess,
+    their indices, A's count, B's count and change = B - A.
+
+    by "count": most examples in A and B together first; by "change": largest |B - A| first
+    (ties by the other key, then class order)."""
+    if by not in SORTS:
+        raise ValueError(f"by must be one of {SORTS}")
+    cm_a, cm_b = np.asarray(cm_a, np.int64), np.asarray(cm_b, np.int64)
+    off = (cm_a + cm_b) * (1 - np.eye(len(cm_a), dtype=np.int64))
+    t, g = np.nonzero(off)
+    a, b = cm_a[t, g], cm_b[t, g]
+    total, change = a + b, np.abs(b - a)
+    keys = (g, t, -total, -change) if by == "change" else (g, t, -change, -total)
+    order = np.lexsort(keys)[:k]
+    names = np.asarray(class_names, dtype=object)
+    t, g, a, b = t[order], g[order], a[order], b[order]
+    return pd.DataFrame({"truth": names[t], "guess": names[g], "truth_index": t, "guess_index": g,
+                         "a": a, "b": b, "change": b - a})
+
+
+def involved_classes(pairs: PairTable, limit: int = MAX_SUBMATRIX) -> list[int]:
+    """The classes of the pairs (truth and guess, in pair order, each once), at most limit,
+    returned in class order: the rows and columns of the submatrix to show."""
+    seen: dict[int, None] = {}
+    for t, g in zip(pairs["truth_index"].tolist(), pairs["guess_index"].tolist()):
+        for k in (t, g):
+            if len(seen) < limit:
+                seen.setdefault(int(k), None)
+    return sorted(seen)
+
+
+def submatrix(cm: np.ndarray, classes: Sequence[int]) -> np.ndarray:
+    """The rows and columns of cm for the given classes (rows truth, columns guess)."""
+    ks = np.asarray(classes, np.int64)
+    return np.asarray(cm)[np.ix_(ks, ks)]
