@@ -165,7 +165,8 @@ def test_cli_refuses_two_empty_inputs_in_one_sentence(tmp_path, capsys):
         (tmp_path / name).write_text("id,truth,score_x,score_y\n")
     out = tmp_path / "out"
     assert main(["compare", "--a", str(tmp_path / "a.csv"), "--b", str(tmp_path / "b.csv"), "--out", str(out)]) == 2
-    assert capsys.readouterr().err.strip() == "error: A and B have no examples to compare."
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err == "error: a.csv has no rows; there is nothing to compare."
     assert not out.exists()
 
 
