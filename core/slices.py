@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from core.comparison import FIXED, REGRESSED, Comparison
-from core.paired import holm, midp_many
+from core.metrics import holm
+from core.paired import midp_many
 
 QUANTILE_BINS = 5
 MAX_LEVELS = 30

@@ -12,7 +12,12 @@ import pytest
 from scipy.stats import binom, binomtest
 
 from core.cli import main
-from core.paired import holm, midp, midp_many
+from core.metrics import holm
+from core.paired import midp_many
+
+
+def midp(fixed: int, regressed: int) -> float:
+    return float(midp_many(np.array([fixed]), np.array([regressed]))[0])
 
 CLASSES = ["c0", "c1", "c2", "c3"]
 

@@ -48,9 +48,10 @@ def test_without_error_count_no_total_is_claimed():
     assert "It fixes 122 of A's mistakes and makes 2 new ones." in plain_sentence(s)
 
 
-def test_stats_line_computes_midp_and_flip_rates_when_summary_lacks_them():
+def test_stats_line_reads_midp_and_flip_rates():
     # fixed 7, regressed 1: mid-p = 2*P(X<=1) - P(X=1), X~Bin(8, 1/2) = 2*9/256 - 8/256 = 10/256
-    s = _summary(0.006, -0.001, 0.013, 7, 1, p=0.0703, exact=True)
+    s = _summary(0.006, -0.001, 0.013, 7, 1, mcnemar={"p_value": 0.0703, "exact": True, "midp_p_value": 10 / 256},
+                 flips={"negative_flip_rate": 0.001, "positive_flip_rate": 0.007})
     line = stats_line(s)
     assert f"McNemar mid-p p = {10 / 256:.2g} (exact p = 0.07)" in line
     assert "negative flip rate 0.10%, positive flip rate 0.70%" in line

@@ -7,7 +7,12 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.paired import holm, midp
+from core.metrics import holm
+from core.paired import midp_many
+
+
+def midp(fixed: int, regressed: int) -> float:
+    return float(midp_many(np.array([fixed]), np.array([regressed]))[0])
 
 PAGE = "views/10_regressions.py"
 
