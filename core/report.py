@@ -241,8 +241,14 @@ the time. Point size is the number of examples in the bin; bins with fewer than
 sure of first.</p>
 {_regressions_table(cmp, rows) if len(rows) else "<p>None: B introduces no new errors.</p>"}
 """
+    return html_page("versus report", body, specs)
+
+
+def html_page(title: str, body: str, specs: dict[str, Any]) -> str:
+    """A self-contained page: the body, the inlined Vega bundle, and each chart spec embedded
+    into the div of its id (a chart that fails says so in its place)."""
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>versus report</title>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>{_STYLE}</style>
 <script>{vega_bundle()}</script>
 </head><body>{body}

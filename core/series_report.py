@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from core import series_charts as sc
-from core.report import _STYLE, _script_json, vega_bundle
+from core.report import html_page
 from core.series import Series, path_string
 from core.thumbnails import thumbnail_urls
 
@@ -73,17 +73,4 @@ always right. "Learned at" is the first checkpoint from which an example stays r
 <h2>Most forgotten examples</h2>
 {_forgotten_table(s)}
 """
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>versus series report</title>
-<style>{_STYLE}</style>
-<script>{vega_bundle()}</script>
-</head><body>{body}
-<script>
-const SPECS = {_script_json(specs)};
-for (const [id, spec] of Object.entries(SPECS)) {{
-  vegaEmbed("#" + id, spec, {{actions: false, renderer: "svg"}})
-    .catch((err) => {{ document.getElementById(id).textContent = "Chart failed: " + err; }});
-}}
-</script>
-</body></html>
-"""
+    return html_page("versus series report", body, specs)
