@@ -69,8 +69,10 @@ def change_heatmap(cm_a: np.ndarray, cm_b: np.ndarray, class_names: Sequence[str
     base = alt.Chart(df).encode(x=alt.X("guess:N", sort=names, title="guess", axis=alt.Axis(labelAngle=0)),
                                 y=alt.Y("truth:N", sort=names, title="truth"))
     rect = base.mark_rect(stroke="#dddddd", strokeWidth=0.5).encode(
-        color=alt.Color("gain:Q", title="B better / worse",
-                        scale=alt.Scale(domain=[-reach, 0, reach], range=[WORSE, "#ffffff", BETTER])),
+        color=alt.condition("abs(datum.gain) < 1e-9", alt.value("#ffffff"), alt.Color(
+            "gain:Q", title="B better / worse",
+            scale=alt.Scale(domain=[-reach, reach], domainMid=0, range=[WORSE, "#f7f7f7", BETTER],
+                            interpolate="rgb"))),
         tooltip=["truth:N", "guess:N", alt.Tooltip("a:Q", title="A", format=fmt),
                  alt.Tooltip("b:Q", title="B", format=fmt), alt.Tooltip("diff:Q", title="B - A", format="+" + fmt),
                  alt.Tooltip("effect:N", title="effect")],

@@ -166,6 +166,8 @@ def test_by_guess_table_selection_csv_and_link(demo):
         expected = np.bincount(wrong[g], minlength=10)
         assert [int(table[col].get(str(k), 0)) for k in range(10)] == expected.tolist()
     assert ((table["errors A"] + table["errors B"]) > 0).all()  # no empty row
+    for side in ("a", "b"):  # no missing image cell (st.dataframe shows "None" for one)
+        assert all(isinstance(u, str) and u.startswith("data:image/png") for u in table[f"example_{side}"])
     more = np.where(table["errors A"] > table["errors B"], "A", np.where(table["errors B"] > table["errors A"], "B", "same"))
     assert (table["more mistakes"] == more).all()
     top = table.index[0]

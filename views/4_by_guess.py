@@ -2,7 +2,6 @@
 from html import escape
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from core.pairs import errors_breakdown
@@ -15,6 +14,9 @@ from ui.state import require
 EXAMPLES_SHOWN = 12
 THUMBNAIL_ROWS = 50  # the table's first rows get their surest error's thumbnail
 CHART_GUESSES = 15
+# A transparent pixel for a missing thumbnail: an empty cell shows "None" in st.dataframe.
+BLANK = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAA"
+         "SUVORK5CYII=")
 
 current = require()
 cmp = current.comparison
@@ -34,11 +36,11 @@ st.markdown(f"## {total_a:,} errors  vs  {total_b:,} errors")
 
 
 def _thumbnails(side: str) -> list[str]:
-    """Per table row: the data URL of side's surest error guessing that class ('' when none)."""
+    """Per table row: the data URL of side's surest error guessing that class (BLANK when none)."""
     surest = cmp.surest_error_per_guess(side)[[index[n] for n in table["guess"][:THUMBNAIL_ROWS]]]
     urls = iter(thumbnail_urls(cmp.samples, surest[surest >= 0]))
-    shown = [(next(urls) or "") if r >= 0 else "" for r in surest]
-    return shown + [""] * (len(table) - len(shown))
+    shown = [(next(urls) or BLANK) if r >= 0 else BLANK for r in surest]
+    return shown + [BLANK] * (len(table) - len(shown))
 
 
 def _per_guess_table() -> list[int]:
@@ -48,7 +50,7 @@ def _per_guess_table() -> list[int]:
     config = {}
     if cmp.samples is not None:
         for side in ("a", "b"):
-            shown[f"example_{side}"] = pd.Series(_thumbnails(side), dtype="string").replace("", pd.NA)
+            shown[f"example_{side}"] = _thumbnails(side)
             config[f"example_{side}"] = st.column_config.ImageColumn(f"{side.upper()}'s surest error")
     st.markdown("**Per guessed class** (select a row to open its examples; classes without errors are left out)")
     picked = st.dataframe(shown, hide_index=True, width="stretch", on_select="rerun", row_height=40,
