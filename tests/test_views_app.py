@@ -103,6 +103,7 @@ def test_examples_default_filter_change_pagination_csv_and_link(demo):
 
     link = dict(at.query_params)
     assert link["page"] == "examples" and link["ex_status"] == "all" and link["ex_truth"] == "3"
+    assert link["a_folder"] == link["b_folder"] == "demo"  # the demo is named, not a cache path
     again = _open(params=link)
     assert again.title[0].value == "Examples"
     assert _headline(again) == _headline(at)

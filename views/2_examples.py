@@ -138,16 +138,17 @@ def _examples() -> None:
     page = st.session_state["ex_page"]
     visible = page_of(rows, page, size)
     first = (page - 1) * size
-    st.caption(f"Showing {first + 1:,}-{first + len(visible):,}. Bars: each model's scores "
+    st.caption(f"Showing {first + 1:,}-{first + len(visible):,} (ids {cmp.ids[visible[0]]} … {cmp.ids[visible[-1]]}). "
+               "Bars: each model's scores "
                + ("per class, in class order." if len(names) <= MANY_CLASSES
                   else f"of its top {k} classes, A's and B's together, largest first."))
     picked = st.dataframe(_table(visible, k), hide_index=True, width="stretch", column_config=COLUMNS,
                           on_select="rerun", selection_mode="multi-row", row_height=52,
                           key=f"ex_table_{hash((flt, sort, descending, size, page)) & 0xFFFFFFFF:x}")
     chosen = [int(visible[r]) for r in picked.selection.rows if r < len(visible)][:MAX_CARDS]
-    if not chosen:
-        st.caption("Details of the first row; select rows in the table to see theirs.")
-    for i in chosen or [int(visible[0])]:
+    if not chosen:  # no chart until asked for: each one costs the browser a Vega render per click
+        st.caption(f"Select rows in the table (up to {MAX_CARDS}) to see their images and score charts here.")
+    for i in chosen:
         _card(i, k)
     query.sync("examples")
 
