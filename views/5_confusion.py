@@ -85,8 +85,8 @@ def _heatmaps(classes: list[int], normalized: bool) -> None:
                     + ". :green[Green] where B is better (more right on the diagonal, fewer confusions off it), "
                       ":red[red] where B is worse, white where they agree.")
         if many:
-            st.caption("Shares are of each true class's examples in the whole set." if normalized else
-                       "Counts over the whole set; only the picked classes are drawn.")
+            st.caption("Shares are of each true class's examples guessed as one of the picked classes."
+                       if normalized else "Counts over the whole set; only the picked classes are drawn.")
 
 
 def _pairs_table() -> None:
