@@ -11,8 +11,6 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import query, sidebar, state
-
 PAGES_DIR = Path(__file__).parent / "views"
 
 
@@ -29,7 +27,11 @@ def discover_pages() -> list:
 st.set_page_config(page_title="versus", layout="wide")
 pages = discover_pages()
 page = st.navigation(pages)
+# The first start imports PyTorch and may train the demo: say so at once instead of a blank page.
+with st.spinner("Starting versus: loading PyTorch and preparing the demo comparison (first start only)..."):
+    from ui import query, sidebar, state
 query.restore(page, pages)
+state.demo_pairing()
 state.update(sidebar.draw())
 try:
     page.run()

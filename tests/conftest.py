@@ -30,6 +30,16 @@ def demo_pair(demo_paths):
     return tuple(evaluate([CheckpointSource(str(demo_paths[0])), CheckpointSource(str(demo_paths[-1]))], data))
 
 
+@pytest.fixture(scope="session")
+def demo_view_pair(demo_paths):
+    """Predictions of demo epoch 2 (A) and epoch 5 (B): the pairing the app opens on."""
+    from core.datasets import load_digits_test
+    from core.sources import CheckpointSource, evaluate
+
+    data = load_digits_test()
+    return tuple(evaluate([CheckpointSource(str(demo_paths[1])), CheckpointSource(str(demo_paths[-1]))], data))
+
+
 def make_predictions(n: int, c: int, seed: int = 0, skill: float = 2.0, ids=None, names=None, truth=None):
     """Synthetic Predictions: softmax of noise plus `skill` on the true class."""
     from core.predictions import Predictions

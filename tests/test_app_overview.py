@@ -11,7 +11,7 @@ from core.cli import main
 @pytest.fixture(scope="module")
 def cli_summary(demo_paths, tmp_path_factory):
     out = tmp_path_factory.mktemp("cli")
-    assert main(["compare", "--a", str(demo_paths[0]), "--b", str(demo_paths[-1]), "--out", str(out)]) == 0
+    assert main(["compare", "--a", str(demo_paths[1]), "--b", str(demo_paths[-1]), "--out", str(out)]) == 0
     return json.loads((out / "summary.json").read_text())
 
 
@@ -38,16 +38,17 @@ def test_overview_on_demo_matches_cli(cli_summary):
         assert table.loc[label, "A"] == pytest.approx(a[key])
         assert table.loc[label, "B"] == pytest.approx(b[key])
         assert table.loc[label, "B - A"] == pytest.approx(b[key] - a[key])
-    per_class = next(f for f in frames if "F1 B" in f).set_index("class")  # worst regressed first
-    classes = [r["class"] for r in b["per_class"]]
-    assert per_class.loc[classes, "F1 B"].tolist() == pytest.approx([r["f1"] for r in b["per_class"]])
-    assert per_class.loc[classes, "support"].tolist() == [r["support"] for r in a["per_class"]]
+    per_class = next(f for f in frames if "F1 B" in f)
+    assert per_class["Δ F1"].is_monotonic_increasing  # worst-regressed first
+    per_class = per_class.set_index("class")
+    assert [per_class.loc[r["class"], "F1 B"] for r in b["per_class"]] == pytest.approx([r["f1"] for r in b["per_class"]])
+    assert [per_class.loc[r["class"], "support"] for r in a["per_class"]] == [r["support"] for r in a["per_class"]]
 
 
 def test_choosing_another_epoch_changes_numbers_and_bad_path_is_one_error(cli_summary):
     at = _app()
     before = {m.label: m.value for m in at.metric}["Accuracy B"]
-    at.selectbox(key="b_ckpt").set_value("epoch_2.pt").run()
+    at.selectbox(key="b_ckpt").set_value("epoch_3.pt").run()
     assert not at.exception
     after = {m.label: m.value for m in at.metric}["Accuracy B"]
     assert after != before
@@ -69,7 +70,7 @@ def test_preprocessing_change_recomputes_the_overview(demo_paths):
     at.text_input(key="prep_mean").set_value("0.5")
     at.text_input(key="prep_std").set_value("0.5").run()
     assert not at.exception and not at.error
-    pa, _ = evaluate([CheckpointSource(str(demo_paths[0])), CheckpointSource(str(demo_paths[-1]))],
+    pa, _ = evaluate([CheckpointSource(str(demo_paths[1])), CheckpointSource(str(demo_paths[-1]))],
                      load_digits_test(), PrepOverrides(mean=(0.5,), std=(0.5,)))
     expected = f"{(pa.guess == pa.truth).mean():.2%}"
     assert expected != before

@@ -9,6 +9,8 @@ import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
+from ui.grid import CELL
+
 EXAMPLES, ERRORS, BY_GUESS = "views/2_examples.py", "views/3_errors.py", "views/4_by_guess.py"
 
 
@@ -29,9 +31,9 @@ def _keep_download_callables(monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def demo(demo_pair) -> pd.DataFrame:
-    """The demo comparison as a plain frame: truth, both guesses and confidences."""
-    a, b = demo_pair
+def demo(demo_view_pair) -> pd.DataFrame:
+    """The demo comparison as the app opens it (epoch 2 vs 5): truth, both guesses and confidences."""
+    a, b = demo_view_pair
     return pd.DataFrame({"id": a.ids.astype(str), "truth": a.truth, "ga": a.scores.argmax(1), "gb": b.scores.argmax(1),
                          "cb": b.scores.max(1)})
 
@@ -59,7 +61,13 @@ def _csv(at: AppTest, index: int = 0) -> pd.DataFrame:
 
 
 def _card_ids(at: AppTest) -> list[str]:
-    return [m.value.split("**")[1] for m in at.markdown if m.value.startswith("**digits-")]
+    """The ids in the Examples table (the visible page)."""
+    return at.dataframe[0].value["id"].tolist() if at.dataframe else []
+
+
+def _cells(at: AppTest) -> list[str]:
+    """The captions of every image-grid cell on the page, in order."""
+    return [cell.split('">', 2)[-1] for m in at.markdown for cell in m.value.split(f'class="{CELL}"')[1:]]
 
 
 def test_examples_default_filter_change_pagination_csv_and_link(demo):
@@ -83,7 +91,7 @@ def test_examples_default_filter_change_pagination_csv_and_link(demo):
     at.selectbox(key="ex_status").set_value("all").run()
     at.selectbox(key="ex_sort").set_value("id").run()
     at.number_input(key="ex_page").set_value(3).run()
-    assert any(c.value == "Showing 21-30." for c in at.caption)
+    assert any(c.value.startswith("Showing 21-30 (ids ") for c in at.caption)
     assert _card_ids(at) == sorted(demo.id)[20:30]
 
     at.multiselect(key="ex_truth").set_value(["3"]).run()  # a filter change goes back to page 1
@@ -95,6 +103,7 @@ def test_examples_default_filter_change_pagination_csv_and_link(demo):
 
     link = dict(at.query_params)
     assert link["page"] == "examples" and link["ex_status"] == "all" and link["ex_truth"] == "3"
+    assert link["a_folder"] == link["b_folder"] == "demo"  # the demo is named, not a cache path
     again = _open(params=link)
     assert again.title[0].value == "Examples"
     assert _headline(again) == _headline(at)
@@ -128,9 +137,10 @@ def test_errors_counts_filters_and_link(demo):
     csv = _csv(at)
     assert sorted(csv[csv.model == "A"].id) == sorted(fixed.id)
     assert sorted(csv[csv.model == "B"].id) == sorted(regressed.id)
-    red = [m.value for m in at.markdown if m.value.startswith(":red[")]
-    assert len(red) == min(len(fixed), 24) + min(len(regressed), 24)
-    assert all(v.endswith("✓]") for v in red)  # the other model got each of them right
+    cells = _cells(at)
+    assert len(cells) == min(len(fixed), 24) + min(len(regressed), 24)
+    assert all("✓" in c and "✗" not in c for c in cells)  # the other model got each of them right
+    assert not any(m.value.startswith(":red[") for m in at.markdown)  # captions are not all red
 
     again = _open(params=dict(at.query_params))
     assert again.title[0].value == "Errors"
@@ -143,7 +153,7 @@ def test_errors_pagination(demo):
     errors_a = int((demo.ga != demo.truth).sum())
     pages = -(-errors_a // 24)
     at.number_input(key="er_page").set_value(pages).run()
-    red = [m.value for m in at.markdown if m.value.startswith(":red[")]
+    red = _cells(at)
     left_a = errors_a - 24 * (pages - 1)
     left_b = max(0, int((demo.gb != demo.truth).sum()) - 24 * (pages - 1))
     assert len(red) == left_a + min(left_b, 24)
@@ -155,7 +165,10 @@ def test_by_guess_table_selection_csv_and_link(demo):
     for col, g in (("errors A", "ga"), ("errors B", "gb")):
         wrong = demo[demo[g] != demo.truth]
         expected = np.bincount(wrong[g], minlength=10)
-        assert [int(table.loc[str(k), col]) for k in range(10)] == expected.tolist()
+        assert [int(table[col].get(str(k), 0)) for k in range(10)] == expected.tolist()
+    assert ((table["errors A"] + table["errors B"]) > 0).all()  # no empty row
+    for side in ("a", "b"):  # no missing image cell (st.dataframe shows "None" for one)
+        assert all(isinstance(u, str) and u.startswith("data:image/png") for u in table[f"example_{side}"])
     more = np.where(table["errors A"] > table["errors B"], "A", np.where(table["errors B"] > table["errors A"], "B", "same"))
     assert (table["more mistakes"] == more).all()
     top = table.index[0]

@@ -11,16 +11,19 @@ from typing import Any, Sequence
 
 import streamlit as st
 
-from core.charts import HIST_MODES
 from core.comparison import SORTS, STATUS_FILTERS
 from core.datasets import DATA_KINDS
+from core.demo import demo_dir
+from core.pairs import PAIR_ORDERS
 from ui.sidebar import SOURCE_KINDS
 
 RESTORED = "_query_restored"
 NOTICES = "_query_notices"
 PAGE_PARAM = "page"
-PAGE_SIZES = (10, 20, 50)
+PAGE_SIZES = (10, 20, 50, 100)
 OTHER_SIDE = ("any", "right", "wrong")
+TOP_K = 10  # classes per score chart
+DEMO = "demo"  # how the embedded demo's checkpoint folder is named in links
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ def _source_fields() -> dict[str, Field]:
 
 
 SOURCE_FIELDS = _source_fields()
+DEMO_KEYS = ("a_folder", "b_folder")
 PAGE_FIELDS: dict[str, dict[str, Field]] = {
     "examples": {
         "ex_status": Field("str", "disagree", tuple(STATUS_FILTERS)),
@@ -62,7 +66,7 @@ PAGE_FIELDS: dict[str, dict[str, Field]] = {
         "ex_desc": Field("bool", False),
         "ex_size": Field("int", PAGE_SIZES[0], PAGE_SIZES),
         "ex_page": Field("int", 1),
-        "ex_hist": Field("str", HIST_MODES[0], HIST_MODES),
+        "ex_k": Field("int", TOP_K),
     },
     "errors": {
         "er_truth": Field("list", []),
@@ -77,6 +81,19 @@ PAGE_FIELDS: dict[str, dict[str, Field]] = {
     "regressions": {
         "rg_space": Field("str", "b", ("a", "b", "scores")),
         "rg_status": Field("list", ["regressed", "fixed", "both wrong", "both right"]),
+    },
+    "confusion": {
+        "cf_norm": Field("bool", False),
+        "cell_truth": Field("str", ""),
+        "cell_guess": Field("str", ""),
+        "cf_order": Field("str", "count", tuple(PAIR_ORDERS)),
+        "cf_classes": Field("list", []),
+    },
+    "curves": {
+        "curves_class": Field("str", ""),
+    },
+    "calibration": {
+        "calibration_class": Field("str", ""),
     },
 }
 ALL_FIELDS = SOURCE_FIELDS | {k: f for fields in PAGE_FIELDS.values() for k, f in fields.items()}
@@ -136,7 +153,7 @@ def _read_params() -> list[str]:
         except ValueError:
             ignored.append(f"{key}={','.join(raw)}")
             continue
-        st.session_state[key] = value
+        st.session_state[key] = _from_link(key, value)
     return [f"Ignored link settings this app does not know: {'; '.join(ignored)}."] if ignored else []
 
 
@@ -160,12 +177,28 @@ def restore(current: Any, pages: Sequence[Any]) -> None:
         st.warning(note)
 
 
+def _from_link(key: str, value: Any) -> Any:
+    """A link's value as the session holds it: the named demo becomes its checkpoint folder."""
+    return str(demo_dir()) if key in DEMO_KEYS and value == DEMO else value
+
+
+def _to_link(key: str, value: Any) -> Any:
+    """A session value as a link holds it: the demo's folder (a cache path) is named, not spelled."""
+    return DEMO if key in DEMO_KEYS and value and str(value) == str(demo_dir()) else value
+
+
 def write(current: Any) -> None:
     """Write the current page, sources and this page's filters to the URL query parameters."""
-    params: dict[str, str | list[str]] = {PAGE_PARAM: slug(current)}
-    for key, field in (SOURCE_FIELDS | PAGE_FIELDS.get(slug(current), {})).items():
+    sync(slug(current))
+
+
+def sync(page_slug: str) -> None:
+    """Write page_slug, the sources and that page's view state to the URL query parameters
+    (also from inside a fragment, whose reruns do not reach app.py)."""
+    params: dict[str, str | list[str]] = {PAGE_PARAM: page_slug}
+    for key, field in (SOURCE_FIELDS | PAGE_FIELDS.get(page_slug, {})).items():
         if key in st.session_state:
-            encoded = _encode(field, st.session_state[key])
+            encoded = _encode(field, _to_link(key, st.session_state[key]))
             if encoded is not None:
                 params[key] = encoded
     wanted = {k: v if isinstance(v, list) else [v] for k, v in params.items()}

@@ -117,6 +117,22 @@ def _with_tables(s: Settings) -> tuple[Predictions, Predictions, EvalData]:
     return pa, pb, shared_data([pa, pb], data)
 
 
+DEMO_A = "epoch_2.pt"  # epoch 1's scores are all 13-19%: its bars would be invisible beside epoch 5's
+
+
+def demo_pairing() -> None:
+    """On a fresh session without a link naming A, open the demo on epoch 2 vs epoch 5 (the
+    sidebar then falls back to the folder's first file wherever epoch_2.pt is absent)."""
+    if "a_folder" not in st.session_state and "a_ckpt" not in st.session_state:
+        st.session_state["a_ckpt"] = DEMO_A
+
+
+@st.cache_resource(max_entries=8, show_spinner="Aligning A and B...")
+def _comparison(key: str, _pa: Predictions, _pb: Predictions, intersect: bool) -> Comparison:
+    """The Comparison of A and B, shared by every session, keyed on their content identity."""
+    return Comparison.build(_pa, _pb, intersect=intersect)
+
+
 def _score_notes(pa: Predictions, pb: Predictions) -> None:
     for side, p in (("A", pa), ("B", pb)):
         if p.meta.get("scores_are_onehot"):
@@ -154,10 +170,7 @@ def update(settings: Settings | None) -> Current | None:
             st.checkbox("Compare on the intersection", key="intersect")
         key = make_key({"a": pa.meta, "b": pb.meta, "data": data.fingerprint, "intersect": intersect})
         try:
-            # The originals ride along so their ids stay taken while the entry lives.
-            cmp = _predictions_cache().get_or_make(
-                ("comparison", key, id(pa), id(pb)),
-                lambda: (pa, pb, Comparison.build(pa, pb, intersect=intersect)))[2]
+            cmp = _comparison(key, pa, pb, intersect)
         except IdMismatch as exc:
             st.error(str(exc))
             st.checkbox("Compare on the intersection", key="intersect")

@@ -1,6 +1,7 @@
 """Overview: headline metrics of A and B, the change, and the per-class table."""
 import streamlit as st
 
+from core.pairs import worst_first
 from core.report import build_report
 from core.summary import overview_table, per_class_table, summarize
 from core.verdict import mcnemar_sentence, significance_table, verdict
@@ -40,18 +41,22 @@ cols[3].metric("Both wrong", f"{summary['both_wrong']:,}")
 
 st.subheader("Is the change real?")
 st.markdown(mcnemar_sentence(summary))
+st.caption("In plain words: **McNemar p** is the chance of seeing at least this lopsided a split between "
+           "fixed and introduced errors if A and B were in fact equally accurate; below 0.05 the change is "
+           "unlikely to be luck.")
 st.dataframe(significance_table(summary), hide_index=True, width="stretch",
              column_config={c: st.column_config.NumberColumn(format="%.4f")
                             for c in ("A", "B", "B - A", "95% CI low", "95% CI high")})
 st.caption("95% intervals of the change from a paired bootstrap: 1,000 resamples of the examples, A and B "
-           "resampled together, fixed seed. An interval that excludes 0 means the change is unlikely to be luck.")
+           "resampled together, fixed seed. In plain words: the **95% CI** is the range the true change most likely "
+           "lies in; if it does not include 0, B really differs from A on data like this.")
 
 st.subheader("Metrics")
 st.dataframe(overview_table(summary), hide_index=True, width="stretch",
              column_config={c: st.column_config.NumberColumn(format="%.4f") for c in ("A", "B", "B - A")})
 
-st.subheader("Per class")
-per_class = per_class_table(summary)
+st.subheader("Per class (worst-regressed F1 first)")
+per_class = worst_first(per_class_table(summary), "Δ F1")
 st.dataframe(per_class, hide_index=True, width="stretch",
              column_config={c: st.column_config.NumberColumn(format="%.4f")
                             for c in per_class.columns if c not in ("class", "support")})

@@ -1,14 +1,22 @@
 """By guess: errors grouped by guessed class, A and B side by side, each group opening its examples."""
+from html import escape
+
 import numpy as np
 import streamlit as st
 
-from core.charts import truth_distribution
+from core.pairs import errors_breakdown
 from core.thumbnails import thumbnail_urls
+from core.view_charts import errors_breakdown_chart
 from ui import query
 from ui.grid import image_grid
 from ui.state import require
 
 EXAMPLES_SHOWN = 12
+THUMBNAIL_ROWS = 50  # the table's first rows get their surest error's thumbnail
+CHART_GUESSES = 15
+# A transparent pixel for a missing thumbnail: an empty cell shows "None" in st.dataframe.
+BLANK = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAA"
+         "SUVORK5CYII=")
 
 current = require()
 cmp = current.comparison
@@ -21,34 +29,46 @@ st.title("By guess")
 st.caption(f"**A** {current.label_a}  vs  **B** {current.label_b}: each model's errors grouped by the "
            "class it guessed, with the true labels behind them.")
 
-table = cmp.errors_by_guess()
+full = cmp.errors_by_guess()
+table = full[(full["errors_a"] + full["errors_b"]) > 0].reset_index(drop=True)
 total_a, total_b = int(table["errors_a"].sum()), int(table["errors_b"].sum())
 st.markdown(f"## {total_a:,} errors  vs  {total_b:,} errors")
 
 
+def _thumbnails(side: str) -> list[str]:
+    """Per table row: the data URL of side's surest error guessing that class (BLANK when none)."""
+    surest = cmp.surest_error_per_guess(side)[[index[n] for n in table["guess"][:THUMBNAIL_ROWS]]]
+    urls = iter(thumbnail_urls(cmp.samples, surest[surest >= 0]))
+    shown = [(next(urls) or BLANK) if r >= 0 else BLANK for r in surest]
+    return shown + [BLANK] * (len(table) - len(shown))
+
+
 def _per_guess_table() -> list[int]:
     """The per-guess table (with each side's surest error) and its chart; the selected rows."""
-    for side in ("a", "b"):
-        surest = cmp.surest_error_per_guess(side)[[index[n] for n in table["guess"]]]
-        urls = iter(thumbnail_urls(cmp.samples, surest[surest >= 0]))
-        table[f"example_{side}"] = [next(urls) if r >= 0 else None for r in surest]
     shown = table.rename(columns={"guess": "guessed class", "errors_a": "errors A", "errors_b": "errors B",
                                   "b_minus_a": "B - A", "more_mistakes": "more mistakes"})
-    st.markdown("**Per guessed class** (select a row to open its examples)")
+    config = {}
+    if cmp.samples is not None:
+        for side in ("a", "b"):
+            shown[f"example_{side}"] = _thumbnails(side)
+            config[f"example_{side}"] = st.column_config.ImageColumn(f"{side.upper()}'s surest error")
+    st.markdown("**Per guessed class** (select a row to open its examples; classes without errors are left out)")
     picked = st.dataframe(shown, hide_index=True, width="stretch", on_select="rerun", row_height=40,
-                          height=min(40 * (len(shown) + 1) + 24, 600),
-                          selection_mode="single-row", key="bg_table", column_config={
-                              "example_a": st.column_config.ImageColumn("A's surest error"),
-                              "example_b": st.column_config.ImageColumn("B's surest error")})
-    st.download_button("Download CSV", file_name="errors_by_guess.csv",
-                       data=lambda: table.drop(columns=["example_a", "example_b"]).to_csv(index=False),
+                          height=min(40 * (len(shown) + 1) + 4, 600), selection_mode="single-row",
+                          key="bg_table", column_config=config)
+    st.download_button("Download CSV", file_name="errors_by_guess.csv", data=lambda: full.to_csv(index=False),
                        mime="text/csv", on_click="ignore")
-    st.markdown("**True labels behind each guessed class's errors**")
-    st.altair_chart(truth_distribution(cmp.errors_matrix("a"), cmp.errors_matrix("b"), names, "A", "B",
-                                       guesses=table["guess"].tolist(), width=360), width="content")
+    top = [index[n] for n in table["guess"][:CHART_GUESSES]]
+    title = "True labels behind each guessed class's errors"
+    if len(table) > CHART_GUESSES:
+        title += f" (the {CHART_GUESSES} guessed classes with the most errors)"
+    st.markdown(f"**{title}**")
+    frame = errors_breakdown(cmp.errors_matrix("a"), cmp.errors_matrix("b"), names, top)
+    st.altair_chart(errors_breakdown_chart(frame, [names[g] for g in top]), width="content")
     return picked.selection.rows
 
 
+@st.fragment
 def _guess_examples(selected: list[int]) -> None:
     """The chosen guessed class (table row or selectbox) with both sides' errors as images."""
     if selected and selected != st.session_state.get("_bg_picked"):
@@ -56,7 +76,7 @@ def _guess_examples(selected: list[int]) -> None:
     st.session_state["_bg_picked"] = selected
     if not st.session_state["bg_guess"]:
         st.session_state["bg_guess"] = table["guess"].iloc[0]
-    guess = st.selectbox("Guessed class", names, key="bg_guess")
+    guess = st.selectbox("Guessed class", names, key="bg_guess", help="Type to search.")
     rows = {side: cmp.errors(side, guess=(index[guess],)) for side in ("a", "b")}
     st.markdown(f"### Guessed {guess}: {len(rows['a']):,} errors  vs  {len(rows['b']):,} errors")
     st.download_button("Download CSV of these examples", file_name=f"errors_guessed_{guess}.csv", mime="text/csv",
@@ -65,14 +85,16 @@ def _guess_examples(selected: list[int]) -> None:
         with col:
             mine = rows[side]
             st.markdown(f"**{label}** guessed {guess} wrongly **{len(mine):,}** times"
-                        + (f" (showing {EXAMPLES_SHOWN})" if len(mine) > EXAMPLES_SHOWN else ""))
+                        + (f" (showing the {EXAMPLES_SHOWN} surest)" if len(mine) > EXAMPLES_SHOWN else ""))
             if not len(mine):
                 st.caption("No such error.")
                 continue
-            visible = mine[:EXAMPLES_SHOWN]
-            conf = cmp.confidence(side)[visible]
-            captions = [f"truth {names[t]} ({p:.0%})" for t, p in zip(cmp.truth[visible], conf)]
-            image_grid(cmp.samples, visible, captions, columns=4, colors=["red"] * len(visible), px=72)
+            conf = cmp.confidence(side)[mine]
+            visible = mine[np.argsort(-conf, kind="stable")[:EXAMPLES_SHOWN]]
+            captions = [f"truth {escape(names[t])} ({p:.0%})"
+                        for t, p in zip(cmp.truth[visible], cmp.confidence(side)[visible])]
+            image_grid(cmp.samples, visible, captions)
+    query.sync("by_guess")
 
 
 if total_a + total_b == 0:

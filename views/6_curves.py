@@ -1,14 +1,21 @@
-"""Curves: one-vs-rest ROC and precision-recall of A and B, per class, with AUC and AP."""
+"""Curves: one-vs-rest ROC and precision-recall of A and B, per class, with AUC and AP.
+
+Opens on the class whose ROC AUC changed most; the per-class table lists the worst-regressed first."""
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from core.curves import ModelCurves, area_table, curve_frame, model_curves
 from core.eval_charts import curve_chart
+from core.pairs import changed_most, worst_first
+from ui import query
 from ui.state import require
 
 current = require()
 cmp = current.comparison
 names = cmp.class_names
+query.defaults("curves")
+query.keep_known("curves_class", names)
 
 
 @st.cache_data(max_entries=8, show_spinner="Computing the curves...")
@@ -17,30 +24,42 @@ def _curves(_cmp, key: str) -> dict[str, ModelCurves]:
 
 
 curves = _curves(cmp, current.key)
+table = area_table(curves["A"], curves["B"], names)
+per_class, macro = table.iloc[:-1], table.iloc[-1:]
+if not st.session_state.get("curves_class"):
+    st.session_state["curves_class"] = names[int(changed_most(per_class["Δ AUC"].to_numpy())[0])]
 
 st.title("Curves")
 st.caption(f"**A** {current.label_a}  vs  **B** {current.label_b} on {cmp.n:,} examples. "
-           "Each class against all the others; higher curves are better.")
+           "Each class against all the others; higher curves are better. Opens on the class whose AUC changed most.")
 
-k = st.selectbox("Class", range(len(names)), format_func=names.__getitem__, key="curves_class")
-ca, cb = curves["A"].classes[k], curves["B"].classes[k]
-cols = st.columns(4)
-cols[0].metric("ROC AUC A", f"{ca.auc:.4f}")
-cols[1].metric("ROC AUC B", f"{cb.auc:.4f}", f"{cb.auc - ca.auc:+.4f}" if np.isfinite(cb.auc - ca.auc) else None)
-cols[2].metric("Average precision A", f"{ca.ap:.4f}")
-cols[3].metric("Average precision B", f"{cb.ap:.4f}", f"{cb.ap - ca.ap:+.4f}" if np.isfinite(cb.ap - ca.ap) else None)
 
-if not len(ca.roc) and not len(ca.pr):
-    st.info(f"Class {names[k]} has no example in this set (or every example is of it), so its curves are undefined.")
-else:
-    left, right = st.columns(2)
-    left.altair_chart(curve_chart(curve_frame(curves, names, "roc", [k]), "roc", f"ROC: {names[k]} vs the rest"))
-    right.altair_chart(curve_chart(curve_frame(curves, names, "pr", [k]), "pr",
-                                   f"Precision-recall: {names[k]} vs the rest"))
+@st.fragment
+def _class_curves() -> None:
+    """The picked class's metrics and its ROC and PR charts."""
+    name = st.selectbox("Class", names, key="curves_class", help="Type to search.")
+    k = names.index(name)
+    ca, cb = curves["A"].classes[k], curves["B"].classes[k]
+    cols = st.columns(4)
+    cols[0].metric("ROC AUC A", f"{ca.auc:.4f}")
+    cols[1].metric("ROC AUC B", f"{cb.auc:.4f}", f"{cb.auc - ca.auc:+.4f}" if np.isfinite(cb.auc - ca.auc) else None)
+    cols[2].metric("Average precision A", f"{ca.ap:.4f}")
+    cols[3].metric("Average precision B", f"{cb.ap:.4f}", f"{cb.ap - ca.ap:+.4f}" if np.isfinite(cb.ap - ca.ap) else None)
+    if not len(ca.roc) and not len(ca.pr):
+        st.info(f"Class {name} has no example in this set (or every example is of it), so its curves are undefined.")
+    else:
+        left, right = st.columns(2)
+        left.altair_chart(curve_chart(curve_frame(curves, names, "roc", [k]), "roc", f"ROC: {name} vs the rest"))
+        right.altair_chart(curve_chart(curve_frame(curves, names, "pr", [k]), "pr",
+                                       f"Precision-recall: {name} vs the rest"))
+    query.sync("curves")
 
-st.subheader("Every class")
-table = area_table(curves["A"], curves["B"], names)
-st.dataframe(table, hide_index=True, width="stretch",
+
+_class_curves()
+
+st.subheader("Every class (worst-regressed AUC first)")
+shown = worst_first(per_class, "Δ AUC")
+st.dataframe(pd.concat([macro, shown], ignore_index=True), hide_index=True, width="stretch",
              column_config={col: st.column_config.NumberColumn(format="%.4f") for col in table.columns[1:]})
 st.caption("AUC: area under the ROC curve (0.5 is chance, 1 is perfect). AP: average precision, the area "
-           "under the precision-recall curve. Macro: the mean over the classes where it is defined.")
+           "under the precision-recall curve. Macro (first row): the mean over the classes where it is defined.")

@@ -1,40 +1,80 @@
-"""Calibration: reliability of A and B on one chart, ECE and Brier, and per-class score histograms."""
+"""Calibration: reliability of A and B on one chart with bin counts (thin bins marked), ECE and
+Brier, and per-class score histograms opening on the class whose recall changed most."""
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from core.calibration import RELIABILITY_BINS, histogram_frame, reliability, reliability_frame
-from core.eval_charts import histogram_chart, reliability_chart
-from core.metrics import brier_score, expected_calibration_error
+from core.eval_charts import histogram_chart
+from core.metrics import brier_score, confusion, expected_calibration_error
+from core.pairs import changed_most, recall_change, thin_bins
+from core.view_charts import reliability_counts_chart
+from ui import query
 from ui.state import require
 
 current = require()
 cmp = current.comparison
 names = cmp.class_names
 truth = cmp.truth
+query.defaults("calibration")
+query.keep_known("calibration_class", names)
+
+
+@st.cache_data(max_entries=8, show_spinner="Binning the scores...")
+def _calibration(_cmp, key: str) -> tuple[dict, dict, pd.DataFrame, np.ndarray]:
+    """ECE, Brier, the reliability bins and the per-class recall change, once per content."""
+    t = _cmp.truth
+    ece = {side: expected_calibration_error(t, p.scores) for side, p in (("A", _cmp.a), ("B", _cmp.b))}
+    brier = {side: brier_score(t, p.scores) for side, p in (("A", _cmp.a), ("B", _cmp.b))}
+    frame = reliability_frame({"A": reliability(t, _cmp.a.scores), "B": reliability(t, _cmp.b.scores)})
+    frame["thin"] = thin_bins(frame["count"].to_numpy(), _cmp.n)
+    c = len(_cmp.class_names)
+    change = recall_change(confusion(t, _cmp.guess_a, c), confusion(t, _cmp.guess_b, c))
+    return ece, brier, frame, change
+
+
+ece, brier, frame, change = _calibration(cmp, current.key)
+if not st.session_state.get("calibration_class"):
+    st.session_state["calibration_class"] = names[int(changed_most(change)[0])]
 
 st.title("Calibration")
 st.caption(f"**A** {current.label_a}  vs  **B** {current.label_b} on {cmp.n:,} examples. "
            "A well calibrated model is right 80% of the time when it says 80%.")
-
-ece = {side: expected_calibration_error(truth, p.scores) for side, p in (("A", cmp.a), ("B", cmp.b))}
-brier = {side: brier_score(truth, p.scores) for side, p in (("A", cmp.a), ("B", cmp.b))}
 cols = st.columns(4)
 cols[0].metric("ECE A", f"{ece['A']:.4f}")
 cols[1].metric("ECE B", f"{ece['B']:.4f}", f"{ece['B'] - ece['A']:+.4f}", delta_color="inverse")
 cols[2].metric("Brier A", f"{brier['A']:.4f}")
 cols[3].metric("Brier B", f"{brier['B']:.4f}", f"{brier['B'] - brier['A']:+.4f}", delta_color="inverse")
 
-frame = reliability_frame({"A": reliability(truth, cmp.a.scores), "B": reliability(truth, cmp.b.scores)})
-st.altair_chart(reliability_chart(frame, "Reliability: accuracy vs top-1 confidence"))
+left, right = st.columns([3, 2])
+left.altair_chart(reliability_counts_chart(frame, "Reliability: accuracy vs top-1 confidence"))
+with right:
+    counts = frame.pivot_table(index=["lo", "hi"], columns="model", values="count", fill_value=0).reset_index()
+    counts.insert(0, "bin", [f"{lo:.2f}-{hi:.2f}" for lo, hi in zip(counts["lo"], counts["hi"])])
+    st.markdown("**Examples per bin**")
+    st.dataframe(counts.drop(columns=["lo", "hi"]), hide_index=True, width="stretch", height=300)
+thin = int(frame["thin"].sum())
 st.caption(f"Top-1 confidence in {RELIABILITY_BINS} equal bins; a dot's size is its number of examples; the "
            "dashed diagonal is perfect calibration. Below it the model is over-confident, above it under-confident. "
-           "ECE: the examples-weighted mean gap to the diagonal; Brier: mean squared error of all class scores "
-           "(both lower is better).")
+           + (f"{thin} bin{'s' if thin != 1 else ''} with fewer than {max(10, int(0.01 * cmp.n))} examples "
+              "are hollow and left out of the line: too few to trust. " if thin else "")
+           + "ECE: the examples-weighted mean gap to the diagonal; Brier: mean squared error of all class scores "
+             "(both lower is better).")
 
-st.subheader("Score histograms")
-k = st.selectbox("Class", range(len(names)), format_func=names.__getitem__, key="calibration_class")
-hist = histogram_frame(truth, {"A": cmp.a.scores, "B": cmp.b.scores}, k, names[k])
-st.altair_chart(histogram_chart(hist, f"Score for class {names[k]}"))
-st.caption(f"Each model's score for class {names[k]}, as a share of the examples whose truth is {names[k]} "
-           f"({int(np.sum(truth == k)):,}) and of the rest ({int(np.sum(truth != k)):,}). "
-           "The less the two overlap, the better the model separates the class.")
+
+@st.fragment
+def _histograms() -> None:
+    """Both models' score histograms for the picked class."""
+    st.subheader("Score histograms")
+    name = st.selectbox("Class", names, key="calibration_class",
+                        help="Type to search. Opens on the class whose recall changed most.")
+    k = names.index(name)
+    hist = histogram_frame(truth, {"A": cmp.a.scores, "B": cmp.b.scores}, k, name)
+    st.altair_chart(histogram_chart(hist, f"Score for class {name}"))
+    st.caption(f"Each model's score for class {name}, as a share of the examples whose truth is {name} "
+               f"({int(np.sum(truth == k)):,}) and of the rest ({int(np.sum(truth != k)):,}). "
+               "The less the two overlap, the better the model separates the class.")
+    query.sync("calibration")
+
+
+_histograms()

@@ -14,8 +14,8 @@ def _headline(page) -> str:
     return page.locator('[data-testid="stMain"] h3').filter(has_text=" examples").first.inner_text().strip()
 
 
-def test_filter_download_and_shared_link(server, page, browser, shot, demo_pair):
-    a, b = demo_pair
+def test_filter_download_and_shared_link(server, page, browser, shot, demo_view_pair):
+    a, b = demo_view_pair
     ga, gb = a.scores.argmax(1), b.scores.argmax(1)
     n = len(a.ids)
     regressed = set(a.ids[(ga == a.truth) & (gb != a.truth)].astype(str))

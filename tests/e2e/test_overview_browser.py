@@ -6,11 +6,11 @@ from core.summary import summarize
 from tests.e2e.browser import choose, errors, exceptions, metrics, wait_idle
 
 
-def test_demo_opens_on_overview_with_the_cli_numbers(server, page, shot, demo_pair):
+def test_demo_opens_on_overview_with_the_cli_numbers(server, page, shot, demo_view_pair):
     page.goto(server.url)
     wait_idle(page)
     shot(page, "01_overview_demo")
-    summary = summarize(Comparison.build(*demo_pair), "a", "b")
+    summary = summarize(Comparison.build(*demo_view_pair), "a", "b")
     shown = metrics(page)
     assert shown["Accuracy A"] == f"{summary['a']['accuracy']:.2%}"
     assert shown["Accuracy B"] == f"{summary['b']['accuracy']:.2%}"
@@ -37,7 +37,7 @@ def test_choosing_another_epoch_for_b_changes_the_numbers(server, page, shot):
     page.goto(server.url)
     wait_idle(page)
     before = metrics(page)["Accuracy B"]
-    choose(page, "Checkpoint", "epoch_2.pt", nth=1)
-    shot(page, "03_overview_b_epoch_2")
+    choose(page, "Checkpoint", "epoch_3.pt", nth=1)
+    shot(page, "03_overview_b_epoch_3")
     after = metrics(page)["Accuracy B"]
     assert after != before and not exceptions(page)

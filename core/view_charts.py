@@ -1,0 +1,120 @@
+"""Pure Altair builders for the bounded views: one example's top-k scores, the confusion change
+coloured by better/worse, the reliability diagram with thin bins marked, and the errors behind
+each guessed class. Inputs are already aggregated (core.pairs); sizes never depend on n.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from core.eval_charts import CELL_SELECTION, COLOR_A, COLOR_B, MAX_LABELLED_CLASSES, confusion_frame
+
+BETTER, WORSE = "#1a9850", "#d73027"
+TRUTH_SHADE = "#54a24b"
+
+
+def topk_score_chart(frame: pd.DataFrame, label_a: str = "A", label_b: str = "B",
+                     width: int = 360) -> alt.LayerChart:
+    """Horizontal bars of A's and B's score per class of core.pairs.top_k_scores, in its order;
+    the true class shaded green and marked in its label."""
+    classes = [f"{c} (truth)" if t else str(c) for c, t in zip(frame["class"], frame["is_truth"])]
+    long = pd.DataFrame({
+        "class": classes * 2, "model": [label_a] * len(frame) + [label_b] * len(frame),
+        "score": np.concatenate([frame["A"].to_numpy(float), frame["B"].to_numpy(float)]),
+    })
+    y = alt.Y("class:N", sort=classes, title=None, axis=alt.Axis(labelLimit=160))
+    bars = alt.Chart(long).mark_bar().encode(
+        y=y, yOffset=alt.YOffset("model:N", sort=[label_a, label_b]),
+        x=alt.X("score:Q", scale=alt.Scale(domain=[0, 1]), title="score", axis=alt.Axis(format="%")),
+        color=alt.Color("model:N", scale=alt.Scale(domain=[label_a, label_b], range=[COLOR_A, COLOR_B]),
+                        legend=alt.Legend(orient="top", title=None)),
+        tooltip=["model:N", "class:N", alt.Tooltip("score:Q", format=".3f")],
+    )
+    truth = [c for c, t in zip(classes, frame["is_truth"]) if t]
+    band = alt.Chart(pd.DataFrame({"class": truth, "low": 0.0, "high": 1.0})).mark_bar(
+        color=TRUTH_SHADE, opacity=0.18).encode(y=y, x="low:Q", x2="high:Q")
+    return alt.layer(band, bars).properties(width=width, height=max(18 * len(frame), 60))
+
+
+def change_frame(cm_a: np.ndarray, cm_b: np.ndarray, class_names: Sequence[str], normalize: bool) -> pd.DataFrame:
+    """One row per cell: A, B, B - A, and 'gain' (B - A on the diagonal, A - B off it: positive
+    where B is better) with its label."""
+    fa = confusion_frame(cm_a, class_names, normalize)
+    fb = confusion_frame(cm_b, class_names, normalize)
+    diff = (fb["value"] - fa["value"]).to_numpy()
+    diagonal = (fa["truth"] == fa["guess"]).to_numpy()
+    gain = np.where(diagonal, diff, -diff)
+    fmt = "{:+.2f}" if normalize else "{:+.0f}"
+    return pd.DataFrame({
+        "truth": fa["truth"], "guess": fa["guess"], "a": fa["value"], "b": fb["value"], "diff": diff, "gain": gain,
+        "label": [fmt.format(d) if abs(d) > 1e-9 else "" for d in diff],
+        "effect": np.where(gain > 1e-9, "B better", np.where(gain < -1e-9, "B worse", "same")),
+    })
+
+
+def change_heatmap(cm_a: np.ndarray, cm_b: np.ndarray, class_names: Sequence[str], normalize: bool = False,
+                   title: str = "B - A") -> alt.LayerChart:
+    """The change B - A per cell, coloured by its effect: green where B is better (more right on
+    the diagonal, fewer confusions off it), red where B is worse, white where equal; clicking a
+    cell selects it (selection CELL_SELECTION on truth and guess)."""
+    df = change_frame(cm_a, cm_b, class_names, normalize)
+    reach = float(max(np.abs(df["gain"]).max(), 1e-9 if normalize else 1))
+    names = list(class_names)
+    fmt = ".2f" if normalize else ".0f"
+    side = int(np.clip(32 * len(names), 160, 420))
+    pick = alt.selection_point(name=CELL_SELECTION, fields=["truth", "guess"], on="click")
+    base = alt.Chart(df).encode(x=alt.X("guess:N", sort=names, title="guess", axis=alt.Axis(labelAngle=0)),
+                                y=alt.Y("truth:N", sort=names, title="truth"))
+    rect = base.mark_rect(stroke="#dddddd", strokeWidth=0.5).encode(
+        color=alt.condition("abs(datum.gain) < 1e-9", alt.value("#ffffff"), alt.Color(
+            "gain:Q", title="B better / worse",
+            scale=alt.Scale(domain=[-reach, reach], domainMid=0, range=[WORSE, "#f7f7f7", BETTER],
+                            interpolate="rgb"))),
+        tooltip=["truth:N", "guess:N", alt.Tooltip("a:Q", title="A", format=fmt),
+                 alt.Tooltip("b:Q", title="B", format=fmt), alt.Tooltip("diff:Q", title="B - A", format="+" + fmt),
+                 alt.Tooltip("effect:N", title="effect")],
+    ).add_params(pick)
+    layers = [rect]
+    if len(names) <= MAX_LABELLED_CLASSES:
+        layers.append(base.mark_text(fontSize=11).encode(text="label:N"))
+    return alt.layer(*layers, title=title).properties(width=side, height=side)
+
+
+def reliability_counts_chart(frame: pd.DataFrame, title: str = "Reliability") -> alt.LayerChart:
+    """Accuracy against mean confidence per bin for A and B (frame from
+    core.calibration.reliability_frame plus a boolean 'thin' column): the line joins only the
+    trusted bins; thin bins are hollow points; each point's size is its example count."""
+    perfect = alt.Chart(pd.DataFrame({"confidence": [0.0, 1.0], "accuracy": [0.0, 1.0]})).mark_line(
+        color="#999999", strokeDash=[4, 4]).encode(x="confidence:Q", y="accuracy:Q")
+    model = alt.Color("model:N", scale=alt.Scale(domain=["A", "B"], range=[COLOR_A, COLOR_B]), title="model")
+    enc = dict(
+        x=alt.X("confidence:Q", title="mean confidence (top-1)", scale=alt.Scale(domain=[0, 1])),
+        y=alt.Y("accuracy:Q", title="accuracy", scale=alt.Scale(domain=[0, 1])),
+        color=model,
+        tooltip=["model:N", alt.Tooltip("lo:Q", title="bin from", format=".2f"),
+                 alt.Tooltip("hi:Q", title="bin to", format=".2f"), alt.Tooltip("count:Q", format=","),
+                 alt.Tooltip("accuracy:Q", format=".3f"), alt.Tooltip("thin:N", title="too few to trust")],
+    )
+    base = alt.Chart(frame)
+    line = base.transform_filter("!datum.thin").mark_line(strokeWidth=2).encode(**enc)
+    size = alt.Size("count:Q", title="examples", scale=alt.Scale(range=[20, 400]))
+    full = base.transform_filter("!datum.thin").mark_circle(opacity=0.9).encode(**enc, size=size)
+    hollow = base.transform_filter("datum.thin").mark_point(filled=False, strokeWidth=1.5).encode(**enc, size=size)
+    return alt.layer(perfect, line, full, hollow, title=title).properties(width=420, height=360)
+
+
+def errors_breakdown_chart(frame: pd.DataFrame, guesses: Sequence[str], width: int = 300) -> alt.FacetChart:
+    """Errors per guessed class for A and B side by side, each bar split by its largest true
+    classes (frame from core.pairs.errors_breakdown)."""
+    truths = [t for t in dict.fromkeys(frame["truth"]) if t != "other"] + ["other"]
+    return alt.Chart(frame).mark_bar().encode(
+        y=alt.Y("guess:N", sort=list(guesses), title="guessed class"),
+        x=alt.X("sum(count):Q", title="errors"),
+        color=alt.Color("truth:N", sort=truths, title="true class", legend=alt.Legend(columns=2, symbolLimit=40)),
+        order=alt.Order("count:Q", sort="descending"),
+        tooltip=["model:N", "guess:N", "truth:N", alt.Tooltip("count:Q", title="errors")],
+    ).properties(width=width, height=min(20 * max(len(guesses), 1), 400)).facet(
+        column=alt.Column("model:N", sort=["A", "B"], title=None))
