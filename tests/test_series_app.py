@@ -95,7 +95,7 @@ def test_examples_and_errors_filter_on_dynamics(demo_correct):
     at.switch_page("views/3_errors.py").run()
     at.selectbox(key="er_dynamics").set_value("forgotten").run()
     forgotten = (demo_correct[:-1] & ~demo_correct[1:]).any(axis=0)
-    a_err = int((forgotten & ~demo_correct[0]).sum())  # A is the first epoch, B the last
+    a_err = int((forgotten & ~demo_correct[1]).sum())  # the demo opens on epoch 2 (A) vs the last (B)
     b_err = int((forgotten & ~demo_correct[-1]).sum())
     assert any(m.value == f"## {a_err:,} errors  vs  {b_err:,} errors" for m in at.markdown)
 

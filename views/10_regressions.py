@@ -1,5 +1,6 @@
 """Regressions: the verdict, flip rates, the slices where B regresses, per-class paired tests
 and the embedding map; every slice, class and map selection opens its examples."""
+import html
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -47,10 +48,12 @@ def _examples(rows: np.ndarray, what: str) -> None:
     st.markdown(f"**{what}**: {len(rows):,} examples (regressed first; showing {min(SHOW, len(rows))})")
     shown = rows[:SHOW]
     status = cmp.status_names()[shown]
-    captions = [f"{cmp.ids[i]} · {names[cmp.truth[i]]}: A {names[cmp.guess_a[i]]}, B {names[cmp.guess_b[i]]}"
-                for i in shown]
-    colors = ["red" if s == "regressed" else "green" if s == "fixed" else "" for s in status]
-    image_grid(cmp.samples, shown, captions, columns=6, colors=colors, px=72)
+    color = {"regressed": "#cf222e", "fixed": "#1a7f37"}
+    captions = [f'<span style="color:{color.get(s, "inherit")}">'
+                + html.escape(f"{cmp.ids[i]} · {names[cmp.truth[i]]}: A {names[cmp.guess_a[i]]}, "
+                              f"B {names[cmp.guess_b[i]]}") + "</span>"
+                for i, s in zip(shown, status)]
+    image_grid(cmp.samples, shown, captions, px=72)
 
 
 summary = _summary(cmp, current.key, current.label_a, current.label_b, current.data.name)

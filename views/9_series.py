@@ -1,5 +1,6 @@
 """Series: every checkpoint of a training run (or every version of a logged table) evaluated
 together: metrics per checkpoint, per-class accuracy, the run's history, per-example dynamics."""
+import html
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -127,7 +128,7 @@ if len(visible):
                 for i in visible]
     left, right = st.columns([3, 2])
     with left:
-        image_grid(series.samples, visible, captions, columns=4, px=72)
+        image_grid(series.samples, visible, [html.escape(c) for c in captions], px=72)
     with right:
         st.altair_chart(sc.strip_chart(sc.strip_frame(series, visible)), width="content")
 else:
