@@ -11,7 +11,8 @@ from core.comparison import Comparison
 from core.datasets import EvalData, load_data
 from core.errors import VersusError
 from core.preprocessing import parse_floats, parse_size
-from core.sources import PrepOverrides, load_sources, parse_source
+from core.model_cli import add_side_notes, model_sources, print_warnings
+from core.sources import PrepOverrides, load_sources
 from core.summary import predictions_frame, summarize
 
 
@@ -68,15 +69,16 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
             print(f"note: skipped {len(data.skipped)} non-image files (first: {name})", file=sys.stderr)
         return data
 
-    src_a = parse_source(args.a, args.arch_a or args.arch, args.trust)
-    src_b = parse_source(args.b, args.arch_b or args.arch, args.trust)
+    src_a, src_b = model_sources(args)
     (pa, pb), data = load_sources([src_a, src_b], data_for_checkpoints, over=over, device=args.device,
                                   batch_size=args.batch_size)
+    add_side_notes(pa, pb, data)
     cmp = Comparison.build(pa, pb, intersect=args.intersect)
     summary = summarize(cmp, args.a, args.b, preprocessing={"a": pa.meta["preprocessing"],
                                                              "b": pb.meta["preprocessing"]},
                         architecture={"a": pa.meta["arch_note"], "b": pb.meta["arch_note"]},
                         epoch={"a": pa.meta["epoch"], "b": pb.meta["epoch"]}, data=data.name)
+    print_warnings(summary, pa, pb)
     try:
         out.mkdir(parents=True, exist_ok=True)
         (out / "summary.json").write_text(json.dumps(summary, indent=2))

@@ -1,0 +1,66 @@
+"""The command line's model side: sources from --a/--b (through the registry), warnings on
+stderr and in summary.json, and each side's name for the reports."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from core.datasets import EvalData
+from core.errors import VersusError
+from core.predictions import Predictions
+from core.sources import CheckpointSource, TableSource, parse_source, short_names
+
+
+def model_sources(args: argparse.Namespace) -> tuple[CheckpointSource | TableSource, CheckpointSource | TableSource]:
+    """The sources of A and B. A .py architecture named here imports without --trust (the
+    user named the code to run); the same offline run as A and B without versions is refused."""
+    src_a = parse_source(args.a, args.arch_a or args.arch, args.trust, arch_named=True)
+    src_b = parse_source(args.b, args.arch_b or args.arch, args.trust, arch_named=True)
+    same_run_check(src_a, src_b)
+    return src_a, src_b
+
+
+def same_run_check(a: Any, b: Any) -> None:
+    """One offline run as A and B with the same table and no versions would compare the latest
+    version with itself: say so, listing the versions to choose from."""
+    if not (isinstance(a, TableSource) and isinstance(b, TableSource) and a.kind == b.kind == "offline"):
+        return
+    if Path(a.location).expanduser().resolve() != Path(b.location).expanduser().resolve():
+        return
+    if a.key != b.key or (a.version and b.version and a.version != b.version):
+        return
+    if a.version and b.version:
+        return
+    from core.offline_run import find_log, read_offline_run, table_versions
+
+    run = read_offline_run(find_log(a.location))
+    listed = ", ".join(f"{k}:{v}" for k, v, _ in table_versions(run)) or "none"
+    raise VersusError(f"A and B are the same offline run {a.location} without versions, so versus would "
+                      f"compare a table with itself; add :KEY:VERSION to each (logged: {listed}).")
+
+
+def add_side_notes(pa: Predictions, pb: Predictions, data: EvalData) -> None:
+    """Each side's short distinguishing name (meta "name") and the near-chance warning."""
+    from core.probe import mismatch_warnings
+
+    paths = [str(p.meta.get("path") or p.meta.get("source") or "") for p in (pa, pb)]
+    for p, name in zip((pa, pb), short_names(paths)):
+        p.meta["name"] = name
+    for text in mismatch_warnings(pa, pb):
+        side = pa if text.startswith("A ") else pb
+        side.meta.setdefault("warnings", []).append(text)
+
+
+def print_warnings(summary: dict[str, Any], pa: Predictions, pb: Predictions) -> None:
+    """Every side's warnings into summary["warnings"] (kept unique, in order) and on stderr."""
+    found = list(summary.get("warnings") or [])
+    for p in (pa, pb):
+        found += [w for w in p.meta.get("warnings") or [] if isinstance(w, str)]
+    summary["warnings"] = list(dict.fromkeys(found))
+    for p, side in ((pa, "a"), (pb, "b")):
+        summary.setdefault("sources", {})[side] = {
+            k: p.meta.get(k) for k in ("path", "name", "arch", "format", "epoch")}
+    for text in summary["warnings"]:
+        print(f"warning: {text}", file=sys.stderr)
