@@ -9,7 +9,6 @@ from typing import Any, Callable
 import numpy as np
 from torch import nn
 
-from core import architectures as archs
 from core.cache import ArrayCache, make_key
 from core.datasets import EvalData
 from core.errors import VersusError
@@ -19,7 +18,7 @@ from core.preprocessing import Preprocessing
 from core.sources.model import LoadedModel
 from core.sources.naming import short_names
 from core.sources.registry import KINDS, Kind, kind_named, recognize, register, url_fields
-from core.sources.specs import CheckpointSource, PrepOverrides, TableSource
+from core.sources.prep import align_classes, guessed_warnings, probe_warnings, settle_preprocessing
 from core.tables import FILE_SUFFIXES, ColumnMap, load_predictions_file, load_table_file
 
 CACHE_VERSION = 2
@@ -29,6 +28,53 @@ __all__ = [
     "load_sources", "load_table_source", "parse_source", "resolve_model", "shared_data",
     "table_data", "short_names", "register", "recognize", "kind_named", "url_fields", "run_models",
 ]
+
+
+@dataclass(frozen=True)
+class CheckpointSource:
+    """A model file or folder (checkpoint, Hugging Face folder, ONNX) and how to build it.
+    trust allows full pickles and .py architectures; arch_named says the user named the
+    architecture file on the command line (so importing it needs no trust box)."""
+
+    path: str
+    arch: str | None = None
+    trust: bool = False
+    label: str | None = None
+    arch_named: bool = False
+
+    def display(self) -> str:
+        """Short name for tables and captions."""
+        return self.label or self.path
+
+
+@dataclass(frozen=True)
+class TableSource:
+    """Logged predictions: kind "file" (a `.table.json` file, a run_table artifact folder, or a
+    CSV/Parquet file), "offline" (an offline run folder) or "wandb" (entity/project/run_id);
+    key and version pick a run's table (None: its only table, latest version). digest, when
+    known, is the content digest of that version, so cache keys follow content."""
+
+    kind: str
+    location: str
+    key: str | None = None
+    version: str | None = None
+    mapping: ColumnMap = ColumnMap()
+    label: str | None = None
+    digest: str | None = None
+
+    def display(self) -> str:
+        """Short name for tables and captions."""
+        return self.label or ":".join(p for p in (self.location, self.key, self.version) if p)
+
+
+@dataclass(frozen=True)
+class PrepOverrides:
+    """Preprocessing the user asked for; None fields are inferred."""
+
+    size: tuple[int, int] | None = None
+    channels: int | None = None
+    mean: tuple[float, ...] | None = None
+    std: tuple[float, ...] | None = None
 
 
 @dataclass
@@ -67,59 +113,6 @@ def resolve_model(src: CheckpointSource, data: EvalData, over: PrepOverrides) ->
     return ResolvedModel(src, loaded, prep, origins, warnings, identity)
 
 
-def settle_preprocessing(m: LoadedModel, data: EvalData, over: PrepOverrides) -> tuple[Preprocessing, dict[str, str]]:
-    """Size, channels, mean/std from, in order: the user, the artifact, the architecture, and
-    a guess (the data's default size; no normalization)."""
-    rec, arch = m.recorded, m.arch_default
-    origins: dict[str, str] = {}
-    if over.size is not None:
-        size, origins["size"] = over.size, "given"
-    elif rec.size is not None:
-        size, origins["size"] = rec.size, f"artifact ({rec.origin})"
-    elif arch.size is not None:
-        size, origins["size"] = arch.size, f"architecture ({arch.origin})"
-    else:
-        size, origins["size"] = data.default_size, "guessed (the data's default size)"
-    model_channels = archs.first_conv_channels(m.module)
-    if over.channels is not None:
-        channels, origins["channels"] = over.channels, "given"
-    elif rec.channels is not None:
-        channels, origins["channels"] = rec.channels, f"artifact ({rec.origin})"
-    elif model_channels is not None:
-        channels, origins["channels"] = model_channels, "model (its first convolution)"
-    else:
-        channels, origins["channels"] = data.native_channels, "guessed (the data's channels)"
-    if over.mean is not None or over.std is not None:
-        mean, std, origins["normalization"] = over.mean, over.std, "given"
-    elif rec.mean is not None or rec.normalized is False:
-        mean, std, origins["normalization"] = rec.mean, rec.std, f"artifact ({rec.origin})"
-    elif arch.mean is not None:
-        mean, std, origins["normalization"] = arch.mean, arch.std, f"guessed ({arch.origin})"
-    else:
-        mean, std, origins["normalization"] = None, None, "guessed (none: nothing records one)"
-    return Preprocessing(size=size, channels=channels, mean=mean, std=std), origins
-
-
-def describe(prep: Preprocessing) -> str:
-    """Preprocessing in words: "size 28x28, 1 channel, mean/std 0.5/0.5"."""
-    size = f"size {prep.size[0]}x{prep.size[1]}" if prep.size else "native size"
-    norm = (f"mean {','.join(f'{v:g}' for v in prep.mean)} std {','.join(f'{v:g}' for v in prep.std)}"
-            if prep.mean is not None else "no normalization")
-    return f"{size}, {prep.channels or 'native'} channel(s), {norm}"
-
-
-def guessed_warnings(name: str, prep: Preprocessing, origins: dict[str, str]) -> list[str]:
-    """One sentence when the size or normalization was guessed."""
-    guessed = [part for part in ("size", "normalization") if origins.get(part, "").startswith("guessed")]
-    if not guessed:
-        return []
-    flags = " ".join(f for part, f in (("size", "--size"), ("normalization", "--mean/--std"))
-                     if part in guessed)
-    verb = "were" if len(guessed) > 1 else "was"
-    return [f"{name}: the {' and '.join(guessed)} of its preprocessing {verb} guessed, not read from "
-            f"the file ({describe(prep)}); give {flags} if it was trained otherwise."]
-
-
 def _predictions(r: ResolvedModel, data: EvalData, scores: np.ndarray, feats: np.ndarray | None,
                  key: str) -> Predictions:
     if scores.shape[1] != len(data.class_names):
@@ -136,20 +129,6 @@ def _predictions(r: ResolvedModel, data: EvalData, scores: np.ndarray, feats: np
             "content_key": key, "warnings": list(r.warnings) + ([note] if note else [])}
     return Predictions(data.ids, data.truth, scores, data.class_names, samples=data,
                        features=feats, meta=meta)
-
-
-def align_classes(scores: np.ndarray, model_names: list[str] | None, data_names: list[str],
-                  name: str) -> tuple[np.ndarray, str | None]:
-    """Scores with columns in the data's class order when the model names its classes (HF
-    id2label) in another order; a sentence when the names differ from the data's."""
-    if not model_names or list(model_names) == list(data_names):
-        return scores, None
-    if sorted(model_names) == sorted(data_names) and len(set(model_names)) == len(model_names):
-        order = [model_names.index(c) for c in data_names]
-        return scores[:, order], (f"{name}: its classes are named in another order than the data's; "
-                                  "the scores were reordered to the data's classes by name.")
-    return scores, (f"{name}: its class names ({', '.join(model_names[:5])}...) differ from the data's "
-                    f"({', '.join(data_names[:5])}...); classes were matched by position.")
 
 
 def evaluate(
@@ -196,23 +175,6 @@ def evaluate(
         for r in resolved:
             r.warnings += probe_warnings(r, data, torch_device, batch_size, cache)
     return [_predictions(r, data, f["scores"], f.get("features"), k) for r, f, k in zip(resolved, found, keys)]
-
-
-def probe_warnings(r: ResolvedModel, data: EvalData, device: Any, batch_size: int,
-                   cache: ArrayCache) -> list[str]:
-    """The probe's sentence for one model (cached on the model, data and preprocessing)."""
-    from core.probe import probe, probe_warning
-
-    key = make_key({**r.identity, "probe": 1})
-    hit = cache.get(key)
-    if hit is not None:
-        text = hit["warning"].tobytes().decode("utf-8")
-    else:
-        result = probe(r.module, r.prep, data, device, r.loaded.recorded.size, batch_size)
-        text = probe_warning(r.source.display(), result) or ""
-        cache.put(key, {"warning": np.frombuffer(text.encode("utf-8"), dtype=np.uint8)})
-    return [text] if text else []
-
 
 
 # ---- specs to sources, through the registry -------------------------------------------------

@@ -11,7 +11,7 @@ from core.errors import VersusError
 from core.preprocessing import recorded_from_args
 from core.sources.model import LoadedModel
 from core.sources.registry import Kind, register
-from core.sources.specs import CheckpointSource
+from core.sources import CheckpointSource
 
 
 def recognize(spec: str) -> bool:

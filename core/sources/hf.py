@@ -7,7 +7,7 @@ from core.checkpoints import epoch_from_name
 from core.hf_models import folder_identity, is_hf_folder, load_hf
 from core.sources.model import LoadedModel
 from core.sources.registry import Kind, register
-from core.sources.specs import CheckpointSource
+from core.sources import CheckpointSource
 
 
 def load(src: CheckpointSource) -> LoadedModel:

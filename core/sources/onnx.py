@@ -8,7 +8,7 @@ from core.checkpoints import epoch_from_name
 from core.onnx_model import load_onnx
 from core.sources.model import LoadedModel
 from core.sources.registry import Kind, register
-from core.sources.specs import CheckpointSource
+from core.sources import CheckpointSource
 
 
 def load(src: CheckpointSource) -> LoadedModel:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from core.errors import VersusError
 from core.sources.registry import Kind, register
-from core.sources.specs import TableSource
+from core.sources import TableSource
 from core.tables import FILE_SUFFIXES, TABLE_SUFFIX
 
 
