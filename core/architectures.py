@@ -257,16 +257,22 @@ def state_variants(state: StateDict) -> list[StateDict]:
 
 
 def load_into(spec: ArchSpec, state: StateDict) -> nn.Module:
-    """Build the architecture and load the weights strictly, or say what does not fit."""
-    module = build(spec, state)
-    first_problems = None
+    """Build the architecture and load the weights strictly (as saved, or with the prefix all
+    keys share stripped), or say what does not fit."""
+    first_error: VersusError | None = None
     for variant in state_variants(state):
-        problems = fit_problems(module, variant)
+        try:
+            module = build(spec, variant)
+            problems = fit_problems(module, variant)
+        except VersusError as exc:
+            first_error = first_error or exc
+            continue
         if not problems:
             module.load_state_dict(variant, strict=True)
             return module
-        first_problems = first_problems or problems
-    raise VersusError(f"The checkpoint does not fit {spec.label()}: {'; '.join(first_problems)}.")
+        first_error = first_error or VersusError(
+            f"The checkpoint does not fit {spec.label()}: {'; '.join(problems)}.")
+    raise first_error
 
 
 def _shape_signature(module: nn.Module) -> dict[str, tuple[int, ...]]:
