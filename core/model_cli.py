@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 from core.datasets import EvalData
@@ -27,13 +26,12 @@ def same_run_check(a: Any, b: Any) -> None:
     version with itself: say so, listing the versions to choose from."""
     if not (isinstance(a, TableSource) and isinstance(b, TableSource) and a.kind == b.kind == "offline"):
         return
-    if Path(a.location).expanduser().resolve() != Path(b.location).expanduser().resolve():
-        return
-    if a.key != b.key or (a.version and b.version and a.version != b.version):
-        return
-    if a.version and b.version:
-        return
     from core.offline_run import find_log, read_offline_run, table_versions
+
+    if find_log(a.location).resolve() != find_log(b.location).resolve():
+        return
+    if a.key != b.key or (a.version and b.version):
+        return
 
     run = read_offline_run(find_log(a.location))
     listed = ", ".join(f"{k}:{v}" for k, v, _ in table_versions(run)) or "none"
