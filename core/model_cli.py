@@ -30,7 +30,7 @@ def same_run_check(a: Any, b: Any) -> None:
 
     if find_log(a.location).resolve() != find_log(b.location).resolve():
         return
-    if a.key != b.key or (a.version and b.version):
+    if a.key != b.key or a.version or b.version:
         return
 
     run = read_offline_run(find_log(a.location))
