@@ -6,10 +6,10 @@ import argparse
 import sys
 from typing import Any
 
-from core.datasets import EvalData
 from core.errors import VersusError
 from core.predictions import Predictions
-from core.sources import CheckpointSource, TableSource, parse_source, short_names
+from core.sources import CheckpointSource, TableSource, parse_source
+from core.sources.naming import add_side_notes  # noqa: F401  (the CLI's import)
 
 
 def model_sources(args: argparse.Namespace) -> tuple[CheckpointSource | TableSource, CheckpointSource | TableSource]:
@@ -37,18 +37,6 @@ def same_run_check(a: Any, b: Any) -> None:
     listed = ", ".join(f"{k}:{v}" for k, v, _ in table_versions(run)) or "none"
     raise VersusError(f"A and B are the same offline run {a.location} without versions, so versus would "
                       f"compare a table with itself; add :KEY:VERSION to each (logged: {listed}).")
-
-
-def add_side_notes(pa: Predictions, pb: Predictions, data: EvalData) -> None:
-    """Each side's short distinguishing name (meta "name") and the near-chance warning."""
-    from core.probe import mismatch_warnings
-
-    paths = [str(p.meta.get("path") or p.meta.get("source") or "") for p in (pa, pb)]
-    for p, name in zip((pa, pb), short_names(paths)):
-        p.meta["name"] = name
-    for text in mismatch_warnings(pa, pb):
-        side = pa if text.startswith("A ") else pb
-        side.meta.setdefault("warnings", []).append(text)
 
 
 def print_warnings(summary: dict[str, Any], pa: Predictions, pb: Predictions) -> None:

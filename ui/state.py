@@ -12,6 +12,7 @@ from core.datasets import EvalData, load_data, parse_data
 from core.errors import VersusError
 from core.predictions import Predictions
 from core.sources import CheckpointSource, TableSource, evaluate, load_table_source, shared_data
+from core.sources.naming import add_side_notes
 from ui.lru import BoundedLRU
 from ui.sidebar import Settings
 
@@ -145,6 +146,7 @@ def update(settings: Settings | None) -> Current | None:
         else:
             data = _data(settings.data)
             pa, pb = _pair(settings, data)
+        add_side_notes(pa, pb)
         if data.skipped:
             files = "file that is not an image" if len(data.skipped) == 1 else "files that are not images"
             st.warning(f"Skipped {len(data.skipped)} {files}: "
