@@ -64,6 +64,19 @@ def list_checkpoints(folder: str | os.PathLike) -> list[Path]:
     return sorted(files, key=lambda p: natural_key(p.name))
 
 
+def list_models(folder: str | os.PathLike) -> list[Path]:
+    """Everything in a folder versus can run, sorted by epoch (natural sort on the name):
+    checkpoint files, .onnx files and Hugging Face save_pretrained subfolders (epoch_N/)."""
+    from core.hf_models import is_hf_folder
+
+    root = Path(folder).expanduser()
+    if not root.is_dir():
+        raise VersusError(f"The folder {folder} does not exist.")
+    found = [p for p in root.iterdir()
+             if (p.is_file() and p.suffix.lower() in (*CHECKPOINT_SUFFIXES, ".onnx")) or is_hf_folder(p)]
+    return sorted(found, key=lambda p: natural_key(p.name))
+
+
 def _is_torchscript(path: Path) -> bool:
     try:
         with zipfile.ZipFile(path) as zf:
