@@ -170,6 +170,9 @@ def load_checkpoint(path: str | os.PathLike, trust: bool = False) -> Checkpoint:
     "model." keys), training state ("model_state_dict"), TorchScript and safetensors; a fully
     pickled nn.Module only with trust.
     """
+    from core.sources.registry import check_path_text
+
+    check_path_text(str(path))
     p = Path(path).expanduser()
     if not p.is_file():
         raise VersusError(f"The checkpoint {path} does not exist.")
