@@ -137,6 +137,7 @@ def load_hf(folder: str | os.PathLike, trust: bool = False) -> tuple[nn.Module, 
         from transformers.utils import logging as hf_logging
 
         hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
         model = AutoModelForImageClassification.from_pretrained(
             str(p), local_files_only=True, trust_remote_code=trust)
     except Exception as exc:  # transformers raises many types for a bad folder
