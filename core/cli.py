@@ -11,7 +11,7 @@ from core.comparison import Comparison
 from core.datasets import EvalData, load_data
 from core.errors import VersusError
 from core.preprocessing import parse_floats, parse_size
-from core.model_cli import add_side_notes, model_sources, print_warnings
+from core.model_cli import add_side_notes, model_sources, print_warnings, say_warnings
 from core.sources import PrepOverrides, load_sources
 from core.summary import predictions_frame, summarize
 
@@ -88,6 +88,7 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
         raise VersusError(f"Cannot write the results into {out}: {exc.strerror or exc}.") from None
     for side, p in (("A", pa), ("B", pb)):
         print(f"{side}: {p.meta['arch_note']}; preprocessing {p.meta['preprocessing']}", file=sys.stderr)
+    say_warnings(summary)
     return summary
 
 

@@ -40,7 +40,8 @@ def same_run_check(a: Any, b: Any) -> None:
 
 
 def print_warnings(summary: dict[str, Any], pa: Predictions, pb: Predictions) -> None:
-    """Every side's warnings into summary["warnings"] (kept unique, in order) and on stderr."""
+    """Every side's warnings into summary["warnings"] (kept unique, in order), and each side's
+    source fields into summary["sources"]; say_warnings prints them once the results are written."""
     found = list(summary.get("warnings") or [])
     for p in (pa, pb):
         found += [w for w in p.meta.get("warnings") or [] if isinstance(w, str)]
@@ -48,5 +49,9 @@ def print_warnings(summary: dict[str, Any], pa: Predictions, pb: Predictions) ->
     for p, side in ((pa, "a"), (pb, "b")):
         summary.setdefault("sources", {})[side] = {
             k: p.meta.get(k) for k in ("path", "name", "arch", "format", "epoch")}
-    for text in summary["warnings"]:
+
+
+def say_warnings(summary: dict[str, Any]) -> None:
+    """Each warning on stderr as `warning: ...`."""
+    for text in summary.get("warnings") or []:
         print(f"warning: {text}", file=sys.stderr)
