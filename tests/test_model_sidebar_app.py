@@ -47,3 +47,9 @@ def test_onnx_path_through_the_registry(demo_paths, tmp_path):
     assert not at.exception and not at.error, [e.value for e in at.error]
     header = at.dataframe[0].value
     assert header["format"][1] == "onnx"
+
+
+def test_warnings_shown_in_the_app(demo_paths):
+    at = _open()
+    boxes = " ".join(w.value for w in at.warning)
+    assert "normalization of its preprocessing was guessed" in boxes

@@ -118,6 +118,13 @@ def _with_tables(s: Settings) -> tuple[Predictions, Predictions, EvalData]:
     return pa, pb, shared_data([pa, pb], data)
 
 
+def _warnings(pa: Predictions, pb: Predictions) -> None:
+    """Every warning either side carries (guessed preprocessing, the probe, near chance), in one box."""
+    found = list(dict.fromkeys(w for p in (pa, pb) for w in p.meta.get("warnings") or []))
+    if found:
+        st.warning("\n".join(f"- {w}" for w in found))
+
+
 def _score_notes(pa: Predictions, pb: Predictions) -> None:
     for side, p in (("A", pa), ("B", pb)):
         if p.meta.get("scores_are_onehot"):
@@ -147,6 +154,7 @@ def update(settings: Settings | None) -> Current | None:
             data = _data(settings.data)
             pa, pb = _pair(settings, data)
         add_side_notes(pa, pb)
+        _warnings(pa, pb)
         if data.skipped:
             files = "file that is not an image" if len(data.skipped) == 1 else "files that are not images"
             st.warning(f"Skipped {len(data.skipped)} {files}: "
