@@ -81,3 +81,17 @@ def test_offline_run_key_and_version_on_the_command_line(demo_pair, tmp_path, ca
     s = json.loads((tmp_path / "o" / "summary.json").read_text())
     assert s["a"]["accuracy"] == pytest.approx(float(demo_pair[0].correct.mean()))
     assert s["b"]["accuracy"] == pytest.approx(float(demo_pair[1].correct.mean()))
+
+
+def test_epoch_picker_lists_hf_folders_and_onnx(tmp_path):
+    from core.checkpoints import list_models
+
+    for n in (10, 2):
+        hf = tmp_path / f"epoch_{n}"
+        hf.mkdir()
+        (hf / "config.json").write_text("{}")
+        (hf / "model.safetensors").write_bytes(b"")
+    (tmp_path / "epoch_3.onnx").write_bytes(b"")
+    (tmp_path / "epoch_1.pt").write_bytes(b"")
+    (tmp_path / "notes").mkdir()  # a folder that is no HF folder is not listed
+    assert [p.name for p in list_models(tmp_path)] == ["epoch_1.pt", "epoch_2", "epoch_3.onnx", "epoch_10"]
