@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from core.errors import VersusError
+from core.preprocessing import Recorded
 
 StateDict = dict[str, torch.Tensor]
 
@@ -91,6 +92,7 @@ def _torchvision_model(name: str, classes: int) -> nn.Module:
 
 
 _FILE_SPEC = re.compile(r"^(?P<path>.+\.py):(?P<cls>[A-Za-z_]\w*)(?:\((?P<kwargs>.*)\))?$")
+_TIMM_SPEC = re.compile(r"^timm:(?P<name>[\w.\-]+)(?:\((?P<kwargs>.*)\))?$")
 
 
 def parse_kwargs(text: str) -> dict[str, Any]:
@@ -99,9 +101,10 @@ def parse_kwargs(text: str) -> dict[str, Any]:
         return {}
     try:
         call = ast.parse(f"f({text})", mode="eval").body
-        assert isinstance(call, ast.Call) and not call.args
+        if not isinstance(call, ast.Call) or call.args or any(kw.arg is None for kw in call.keywords):
+            raise ValueError("positional arguments")
         return {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords}
-    except Exception:
+    except (SyntaxError, ValueError, TypeError, MemoryError, RecursionError):
         raise VersusError(f"Cannot read the keyword arguments {text!r}; write them as name=value.") from None
 
 
@@ -115,8 +118,12 @@ def _load_class_from_file(path: str, cls: str) -> type:
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
+    except SystemExit as exc:
+        sys.modules.pop(name, None)
+        raise VersusError(f"Importing {path} stopped: the file calls sys.exit({exc.code!r}) when imported.") from None
     except Exception as exc:
-        raise VersusError(f"Importing {path} failed: {type(exc).__name__}: {exc}.") from None
+        sys.modules.pop(name, None)
+        raise VersusError(f"Importing {path} failed: {type(exc).__name__}: {str(exc)[:200]}.") from None
     if not hasattr(module, cls):
         raise VersusError(f"{path} defines no class named {cls}.")
     return getattr(module, cls)
@@ -124,7 +131,7 @@ def _load_class_from_file(path: str, cls: str) -> type:
 
 @dataclass(frozen=True)
 class ArchSpec:
-    """A parsed architecture name: kind is builtin, torchvision or file."""
+    """A parsed architecture name: kind is builtin, torchvision, timm or file."""
 
     kind: str
     name: str
@@ -133,26 +140,35 @@ class ArchSpec:
 
     def label(self) -> str:
         """How the user wrote it."""
+        args = ", ".join(f"{k}={v!r}" for k, v in self.kwargs)
+        args = f"({args})" if args else ""
         if self.kind == "file":
-            args = ", ".join(f"{k}={v!r}" for k, v in self.kwargs)
-            return f"{self.path}:{self.name}" + (f"({args})" if args else "")
+            return f"{self.path}:{self.name}{args}"
+        if self.kind == "timm":
+            return f"timm:{self.name}{args}"
         return self.name
 
 
 def parse_arch(text: str) -> ArchSpec:
-    """Parse "convnet", a torchvision name, or "path/file.py:Class(k=v)"."""
+    """Parse "convnet", a torchvision name, "timm:NAME(k=v)" or "path/file.py:Class(k=v)"."""
     text = text.strip()
     m = _FILE_SPEC.match(text)
     if m:
         kwargs = parse_kwargs(m.group("kwargs") or "")
         return ArchSpec("file", m.group("cls"), m.group("path"), tuple(sorted(kwargs.items())))
+    m = _TIMM_SPEC.match(text)
+    if m:
+        kwargs = parse_kwargs(m.group("kwargs") or "")
+        kwargs.pop("pretrained", None)  # never download weights
+        return ArchSpec("timm", m.group("name"), "", tuple(sorted(kwargs.items())))
     if text in BUILTINS:
         return ArchSpec("builtin", text)
     if text in torchvision_names():
         return ArchSpec("torchvision", text)
     raise VersusError(
         f"Unknown architecture {text!r}: use a built-in ({', '.join(BUILTINS)}), a torchvision "
-        "model name such as resnet18, or path/to/file.py:ClassName."
+        "model name such as resnet18, timm:NAME such as timm:resnet18(in_chans=1), or "
+        "path/to/file.py:ClassName."
     )
 
 
@@ -162,11 +178,48 @@ def build(spec: ArchSpec, state: StateDict) -> nn.Module:
         return BUILTINS[spec.name](state)
     if spec.kind == "torchvision":
         return _torchvision_model(spec.name, num_classes_from_state(state))
+    if spec.kind == "timm":
+        return timm_model(spec, state)
     cls = _load_class_from_file(spec.path, spec.name)
     try:
-        return cls(**dict(spec.kwargs))
+        module = cls(**dict(spec.kwargs))
     except Exception as exc:
-        raise VersusError(f"Creating {spec.label()} failed: {type(exc).__name__}: {exc}.") from None
+        raise VersusError(f"Creating {spec.label()} failed: {type(exc).__name__}: {str(exc)[:200]}.") from None
+    if not isinstance(module, nn.Module):
+        raise VersusError(f"{spec.label()} is not a torch.nn.Module (it made a {type(module).__name__}).")
+    return module
+
+
+def first_conv_in(state: StateDict) -> int | None:
+    """Input channels of the first 4-D weight in a state_dict (the stem convolution)."""
+    for t in state.values():
+        if getattr(t, "ndim", 0) == 4:
+            return int(t.shape[1])
+    return None
+
+
+def timm_model(spec: ArchSpec, state: StateDict, device: str | None = None) -> nn.Module:
+    """timm.create_model(NAME, pretrained=False, ...) shaped for this state_dict: class count
+    and input channels from the weights unless the kwargs set them."""
+    import timm
+
+    kwargs = dict(spec.kwargs)
+    kwargs.pop("pretrained", None)
+    kwargs.setdefault("num_classes", num_classes_from_state(state))
+    chans = first_conv_in(state)
+    if chans is not None and chans != 3:
+        kwargs.setdefault("in_chans", chans)
+    try:
+        if device is not None:
+            with torch.device(device):
+                return timm.create_model(spec.name, pretrained=False, **kwargs)
+        return timm.create_model(spec.name, pretrained=False, **kwargs)
+    except RuntimeError as exc:
+        if "Unknown model" in str(exc) or "Unknown" in str(exc):
+            raise VersusError(f"timm knows no model named {spec.name!r}.") from None
+        raise VersusError(f"Creating {spec.label()} failed: {str(exc)[:200]}.") from None
+    except (TypeError, ValueError, AssertionError) as exc:
+        raise VersusError(f"Creating {spec.label()} failed: {type(exc).__name__}: {str(exc)[:200]}.") from None
 
 
 def fit_problems(module: nn.Module, state: StateDict, limit: int = 4) -> list[str]:
@@ -186,14 +239,40 @@ def fit_problems(module: nn.Module, state: StateDict, limit: int = 4) -> list[st
     return problems
 
 
+def shared_prefix(state: StateDict) -> str | None:
+    """The first key component every key shares ("net." in net.conv.weight, net.fc.bias)."""
+    firsts = {k.split(".", 1)[0] for k in state}
+    if len(firsts) == 1 and all("." in k for k in state):
+        return firsts.pop() + "."
+    return None
+
+
+def state_variants(state: StateDict) -> list[StateDict]:
+    """The state_dict, and the same with a prefix all keys share stripped (a LightningModule
+    attribute such as net. or backbone.), for fitting an architecture."""
+    prefix = shared_prefix(state)
+    if prefix is None:
+        return [state]
+    return [state, {k[len(prefix):]: v for k, v in state.items()}]
+
+
 def load_into(spec: ArchSpec, state: StateDict) -> nn.Module:
-    """Build the architecture and load the weights strictly, or say what does not fit."""
-    module = build(spec, state)
-    problems = fit_problems(module, state)
-    if problems:
-        raise VersusError(f"The checkpoint does not fit {spec.label()}: {'; '.join(problems)}.")
-    module.load_state_dict(state, strict=True)
-    return module
+    """Build the architecture and load the weights strictly (as saved, or with the prefix all
+    keys share stripped), or say what does not fit."""
+    first_error: VersusError | None = None
+    for variant in state_variants(state):
+        try:
+            module = build(spec, variant)
+            problems = fit_problems(module, variant)
+        except VersusError as exc:
+            first_error = first_error or exc
+            continue
+        if not problems:
+            module.load_state_dict(variant, strict=True)
+            return module
+        first_error = first_error or VersusError(
+            f"The checkpoint does not fit {spec.label()}: {'; '.join(problems)}.")
+    raise first_error
 
 
 def _shape_signature(module: nn.Module) -> dict[str, tuple[int, ...]]:
@@ -201,9 +280,45 @@ def _shape_signature(module: nn.Module) -> dict[str, tuple[int, ...]]:
 
 
 def autodetect(state: StateDict) -> ArchSpec:
-    """The built-in or torchvision architecture whose keys and shapes match the state_dict."""
+    """The built-in, torchvision or timm architecture whose keys and shapes match the
+    state_dict (or the state_dict with its shared attribute prefix stripped)."""
+    tried: list[str] = []
+    for variant in state_variants(state):
+        found = _autodetect_one(variant, tried)
+        if found is not None:
+            return found
+    raise VersusError(
+        f"Could not detect the architecture (tried {', '.join(dict.fromkeys(tried))}); "
+        "name it with --arch (a torchvision name, timm:NAME, or path/to/file.py:ClassName)."
+    )
+
+
+# timm families tried when a state_dict carries their marker key (cheap: only then are they built).
+TIMM_FAMILIES: dict[str, tuple[str, ...]] = {
+    "conv_stem.weight": ("efficientnet_b0", "mobilenetv3_large_100", "mobilenetv3_small_100",
+                         "mobilenetv2_100"),
+    "patch_embed.proj.weight": ("vit_tiny_patch16_224", "vit_small_patch16_224", "vit_base_patch16_224",
+                                "deit_tiny_patch16_224"),
+    "stem.0.weight": ("convnext_tiny", "convnext_nano", "convnext_atto"),
+}
+
+
+def _timm_candidates(state: StateDict) -> list[ArchSpec]:
+    out = []
+    for marker, names in TIMM_FAMILIES.items():
+        if marker in state:
+            kwargs: tuple = ()
+            pos = state.get("pos_embed")
+            patch = state.get("patch_embed.proj.weight")
+            if pos is not None and patch is not None and pos.ndim == 3:
+                side = int(round((pos.shape[1] - 1) ** 0.5))
+                kwargs = (("img_size", side * int(patch.shape[-1])),)
+            out += [ArchSpec("timm", n, "", kwargs) for n in names]
+    return out
+
+
+def _autodetect_one(state: StateDict, tried: list[str]) -> ArchSpec | None:
     have = {k: tuple(v.shape) for k, v in state.items()}
-    tried = []
     for name in BUILTINS:
         tried.append(name)
         try:
@@ -226,10 +341,15 @@ def autodetect(state: StateDict) -> ArchSpec:
                 continue
             if _shape_signature(module) == have:
                 return ArchSpec("torchvision", name)
-    raise VersusError(
-        f"Could not detect the architecture (tried {', '.join(tried)}); "
-        "name it with --arch (a torchvision name or path/to/file.py:ClassName)."
-    )
+        for spec in _timm_candidates(state):
+            tried.append(spec.label())
+            try:
+                module = timm_model(spec, state, device="meta")
+            except Exception:  # VersusError or a constructor that needs real tensors
+                continue
+            if _shape_signature(module) == have:
+                return spec
+    return None
 
 
 def first_conv_channels(module: nn.Module) -> int | None:
@@ -240,8 +360,33 @@ def first_conv_channels(module: nn.Module) -> int | None:
     return None
 
 
+IMAGENET = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
+
+
 def known_normalization(spec: ArchSpec | None) -> tuple[list[float], list[float]] | None:
-    """Mean/std the architecture is known to expect (ImageNet stats for torchvision models)."""
-    if spec is not None and spec.kind == "torchvision":
-        return [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
+    """Mean/std the architecture is usually trained with (ImageNet stats for torchvision
+    models); a guess, not something the file records."""
+    if spec is not None and spec.kind in ("torchvision", "timm"):
+        return list(IMAGENET[0]), list(IMAGENET[1])
+    return None
+
+
+def arch_defaults(spec: ArchSpec | None) -> Recorded:
+    """Preprocessing the architecture suggests (a guess): ImageNet mean/std for torchvision
+    and timm models; the convnet takes 28x28 (its classifier is sized for it)."""
+    if spec is not None and spec.kind == "builtin" and spec.name == "convnet":
+        return Recorded(size=(28, 28), origin="the convnet architecture (28x28 input)")
+    known = known_normalization(spec)
+    if known is not None:
+        return Recorded(mean=tuple(known[0]), std=tuple(known[1]), normalized=True,
+                        origin=f"{spec.kind}'s usual ImageNet mean/std")
+    return Recorded()
+
+
+def recorded_arch(ckpt: Any) -> ArchSpec | None:
+    """The architecture a checkpoint names itself: timm's CheckpointSaver records args.model."""
+    if ckpt.format == "timm_saver" and isinstance(ckpt.extra.get("arch"), str):
+        name = ckpt.extra["arch"]
+        if _TIMM_SPEC.match(f"timm:{name}"):
+            return ArchSpec("timm", name)
     return None

@@ -1,6 +1,7 @@
 """Load a checkpoint file safely, whatever shape its weights were saved in."""
 from __future__ import annotations
 
+import argparse
 import os
 import pickle
 import re
@@ -15,12 +16,19 @@ from torch import nn
 
 from core.cache import file_sha256
 from core.errors import VersusError, first_line
+from core.limits import check_classes, check_shapes
 
 StateDict = dict[str, torch.Tensor]
 
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin", ".safetensors", ".tar")
 _EPOCH_IN_NAME = re.compile(r"(?:^|[^a-z])(?:epoch|ep|e)[_=\-]?(\d+)", re.IGNORECASE)
 _UNSAFE_GLOBAL = re.compile(r"Unsupported (?:global|class):? (?:GLOBAL )?([\w.]+)")
+# Classes a checkpoint may pickle besides tensors and plain data: timm's CheckpointSaver
+# stores its argparse.Namespace of training arguments. Nothing here runs code when loaded.
+SAFE_GLOBALS = [argparse.Namespace]
+# A single attribute prefix every key may share, stripped before fitting an architecture:
+# DataParallel/DDP, torch.compile, and the attribute names LightningModules use most.
+WRAPPER_PREFIXES = ("module.", "_orig_mod.", "model.", "net.", "backbone.", "network.")
 
 
 @dataclass
@@ -56,6 +64,19 @@ def list_checkpoints(folder: str | os.PathLike) -> list[Path]:
     return sorted(files, key=lambda p: natural_key(p.name))
 
 
+def list_models(folder: str | os.PathLike) -> list[Path]:
+    """Everything in a folder versus can run, sorted by epoch (natural sort on the name):
+    checkpoint files, .onnx files and Hugging Face save_pretrained subfolders (epoch_N/)."""
+    from core.hf_models import is_hf_folder
+
+    root = Path(folder).expanduser()
+    if not root.is_dir():
+        raise VersusError(f"The folder {folder} does not exist.")
+    found = [p for p in root.iterdir()
+             if (p.is_file() and p.suffix.lower() in (*CHECKPOINT_SUFFIXES, ".onnx")) or is_hf_folder(p)]
+    return sorted(found, key=lambda p: natural_key(p.name))
+
+
 def _is_torchscript(path: Path) -> bool:
     try:
         with zipfile.ZipFile(path) as zf:
@@ -70,6 +91,54 @@ def _strip_prefix(state: StateDict, prefix: str) -> StateDict:
     return state
 
 
+def strip_wrappers(state: StateDict) -> StateDict:
+    """Remove wrapper prefixes every key shares (module., model., net., backbone., ...)."""
+    changed = True
+    while changed:
+        changed = False
+        for prefix in WRAPPER_PREFIXES:
+            stripped = _strip_prefix(state, prefix)
+            if stripped is not state:
+                state, changed = stripped, True
+    return state
+
+
+def _recorded(obj: dict[str, Any]) -> dict[str, Any]:
+    """Training arguments a checkpoint records: timm's args Namespace, Lightning's
+    hyper_parameters; plain values only."""
+    found: dict[str, Any] = {}
+    for key in ("hyper_parameters", "hparams", "args"):
+        value = obj.get(key)
+        if isinstance(value, argparse.Namespace):
+            value = vars(value)
+        if isinstance(value, dict):
+            found.update({str(k): v for k, v in value.items()
+                          if isinstance(v, (int, float, str, list, tuple, type(None)))})
+    return found
+
+
+def check_state(state: StateDict, where: str) -> None:
+    """Refuse a state_dict that declares more parameters or classes than the bounds allow,
+    from shapes alone (an expanded or stride-0 tensor costs nothing until it is copied)."""
+    check_shapes((tuple(t.shape) for t in state.values()), where)
+    from core.architectures import num_classes_from_state
+
+    try:
+        classes = num_classes_from_state(state)
+    except VersusError:
+        return
+    check_classes(classes, where)
+
+
+def reason(exc: BaseException, limit: int = 200) -> str:
+    """The first line of an exception's message, shortened at a word boundary (never
+    mid-word), without a trailing period so it can end a sentence."""
+    text = first_line(exc, 10_000).strip().rstrip(".")
+    if len(text) > limit:
+        text = text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " ..."
+    return text
+
+
 def _is_state_dict(obj: Any) -> bool:
     return isinstance(obj, dict) and bool(obj) and all(
         isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in obj.items()
@@ -79,16 +148,17 @@ def _is_state_dict(obj: Any) -> bool:
 def _unwrap(obj: Any) -> tuple[StateDict, dict[str, Any], str]:
     """Find the model weights in a loaded object: plain, Lightning, or training-state dicts."""
     if _is_state_dict(obj):
-        return _strip_prefix(dict(obj), "module."), {}, "state_dict"
+        return _strip_prefix(_strip_prefix(dict(obj), "module."), "_orig_mod."), {}, "state_dict"
     if isinstance(obj, dict):
         for key, fmt in (("state_dict", "lightning"), ("model_state_dict", "training_state"),
                          ("model", "training_state"), ("net", "training_state")):
             inner = obj.get(key)
             if _is_state_dict(inner):
-                state = _strip_prefix(dict(inner), "module.")
-                state = _strip_prefix(state, "model.")
-                state = _strip_prefix(state, "module.")
+                state = strip_wrappers(dict(inner))
                 extra = {k: v for k, v in obj.items() if isinstance(v, (int, float, str))}
+                extra["recorded"] = _recorded(obj)
+                if "args" in obj and "arch" in obj:
+                    fmt = "timm_saver"
                 return state, extra, fmt
     raise VersusError("The file holds no model weights (no state_dict or model_state_dict inside).")
 
@@ -100,6 +170,9 @@ def load_checkpoint(path: str | os.PathLike, trust: bool = False) -> Checkpoint:
     "model." keys), training state ("model_state_dict"), TorchScript and safetensors; a fully
     pickled nn.Module only with trust.
     """
+    from core.sources.registry import check_path_text
+
+    check_path_text(str(path))
     p = Path(path).expanduser()
     if not p.is_file():
         raise VersusError(f"The checkpoint {path} does not exist.")
@@ -115,28 +188,32 @@ def load_checkpoint(path: str | os.PathLike, trust: bool = False) -> Checkpoint:
                 warnings.simplefilter("ignore", FutureWarning)
                 module = torch.jit.load(str(p), map_location="cpu")
         except Exception as exc:
-            raise VersusError(f"The TorchScript file {path} cannot be loaded: {first_line(exc)}.") from None
+            raise VersusError(f"The TorchScript file {path} cannot be loaded: {reason(exc)}.") from None
         return Checkpoint(str(p), digest, "torchscript", module=module.eval(), epoch=name_epoch)
     try:
-        obj = torch.load(p, map_location="cpu", weights_only=True)
+        with torch.serialization.safe_globals(SAFE_GLOBALS):
+            obj = torch.load(p, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         found = _UNSAFE_GLOBAL.search(str(exc))
         if found is None:
-            raise VersusError(f"The checkpoint {path} cannot be read (truncated or not a PyTorch file).") from None
+            raise VersusError(
+                f"The checkpoint {path} cannot be read (truncated or not a PyTorch file): {reason(exc)}."
+            ) from None
         if not trust:
             raise VersusError(
-                f"The checkpoint {path} is a full pickle that can run code when loaded (it "
-                f"references {found.group(1)}); it was not loaded. Load it only if you trust "
-                "its author (--trust, or the 'Trust this file' box)."
+                f"The checkpoint {path} is an unsafe pickle: a full pickle that can run code when "
+                f"loaded (it references the blocked global {found.group(1)}); it was not loaded. "
+                "Load it only if you trust its author (--trust, or the 'Trust this file' box)."
             ) from None
         obj = _load_trusted(p)
     except Exception as exc:  # torch.load on damaged bytes can raise almost anything
         raise VersusError(
-            f"The checkpoint {path} cannot be read (truncated or not a PyTorch file): {first_line(exc)}."
+            f"The checkpoint {path} cannot be read (truncated or not a PyTorch file): {reason(exc)}."
         ) from None
     if isinstance(obj, nn.Module):
         return Checkpoint(str(p), digest, "pickled_module", module=obj.eval(), epoch=name_epoch)
     state, extra, fmt = _unwrap(obj)
+    check_state(state, f"The checkpoint {path}")
     epoch = extra.get("epoch") if isinstance(extra.get("epoch"), int) else name_epoch
     return Checkpoint(str(p), digest, fmt, state_dict=state, epoch=epoch, extra=extra)
 
@@ -145,7 +222,7 @@ def _load_trusted(p: Path) -> Any:
     try:
         return torch.load(p, map_location="cpu", weights_only=False)
     except Exception as exc:
-        raise VersusError(f"The trusted checkpoint {p} cannot be loaded: {first_line(exc)}.") from None
+        raise VersusError(f"The trusted checkpoint {p} cannot be loaded: {reason(exc)}.") from None
 
 
 def _load_safetensors(p: Path, digest: str, name_epoch: int | None) -> Checkpoint:
@@ -154,10 +231,15 @@ def _load_safetensors(p: Path, digest: str, name_epoch: int | None) -> Checkpoin
     try:
         with safe_open(str(p), framework="pt", device="cpu") as fh:
             meta = fh.metadata() or {}
-            state = {k: fh.get_tensor(k) for k in fh.keys()}
+            keys = list(fh.keys())
+            if not keys:
+                raise VersusError(f"The safetensors file {p} is empty: it holds no tensors.")
+            check_shapes((tuple(fh.get_slice(k).get_shape()) for k in keys), f"The safetensors file {p}")
+            state = {k: fh.get_tensor(k) for k in keys}
     except (SafetensorError, OSError, ValueError) as exc:
-        raise VersusError(f"The safetensors file {p} cannot be read: {first_line(exc)}.") from None
-    state = _strip_prefix(_strip_prefix(state, "module."), "model.")
+        raise VersusError(f"The safetensors file {p} cannot be read: {reason(exc)}.") from None
+    state = strip_wrappers(state)
+    check_state(state, f"The safetensors file {p}")
     epoch = int(meta["epoch"]) if str(meta.get("epoch", "")).isdigit() else name_epoch
     return Checkpoint(str(p), digest, "safetensors", state_dict=state, epoch=epoch, extra=dict(meta))
 

@@ -13,8 +13,9 @@ from core.datasets import EvalData, load_data
 from core.errors import VersusError
 from core.gate import GateFailed, add_gate_args, apply_gate, check_gate_args
 from core.preprocessing import parse_floats, parse_size
-from core.sources import PrepOverrides, load_sources, parse_source
 from core.export import write_predictions
+from core.model_cli import add_side_notes, add_sources, model_sources, say_warnings
+from core.sources import PrepOverrides, load_sources
 from core.summary import summarize
 
 
@@ -74,15 +75,16 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
             print(f"note: skipped {len(data.skipped)} non-image files (first: {name})", file=sys.stderr)
         return data
 
-    src_a = parse_source(args.a, args.arch_a or args.arch, args.trust)
-    src_b = parse_source(args.b, args.arch_b or args.arch, args.trust)
+    src_a, src_b = model_sources(args)
     (pa, pb), data = load_sources([src_a, src_b], data_for_checkpoints, over=over, device=args.device,
                                   batch_size=args.batch_size)
+    add_side_notes(pa, pb, data)
     cmp = Comparison.build(pa, pb, intersect=args.intersect)
     summary = summarize(cmp, args.a, args.b, preprocessing={"a": pa.meta["preprocessing"],
                                                              "b": pb.meta["preprocessing"]},
                         architecture={"a": pa.meta["arch_note"], "b": pb.meta["arch_note"]},
                         epoch={"a": pa.meta["epoch"], "b": pb.meta["epoch"]}, data=data.name)
+    add_sources(summary, pa, pb)
     try:
         out.mkdir(parents=True, exist_ok=True)
         (out / "summary.json").write_text(json.dumps(summary, indent=2))
@@ -90,10 +92,9 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
         write_report(cmp, summary, out)
     except OSError as exc:
         raise VersusError(f"Cannot write the results into {out}: {exc.strerror or exc}.") from None
-    for line in summary.get("warnings", []):
-        print(f"warning: {line}", file=sys.stderr)
     for side, p in (("A", pa), ("B", pb)):
         print(f"{side}: {p.meta['arch_note']}; preprocessing {p.meta['preprocessing']}", file=sys.stderr)
+    say_warnings(summary)
     apply_gate(args, summary, cmp)
     return summary
 

@@ -1,7 +1,11 @@
 """Preprocessing: pixels to [0, 1], resize, channel conversion, normalization."""
 from __future__ import annotations
 
+import math
+import os
+import sys
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -30,7 +34,8 @@ class Preprocessing:
             raise VersusError("Every std value must be positive.")
         for vals in (self.mean, self.std):
             if vals is not None and self.channels is not None and len(vals) not in (1, self.channels):
-                raise VersusError(f"mean/std need 1 or {self.channels} values, not {len(vals)}.")
+                need = "1 value" if self.channels == 1 else f"1 or {self.channels} values"
+                raise VersusError(f"mean/std need {need} for {self.channels}-channel input, not {len(vals)}.")
 
     def as_dict(self) -> dict:
         """JSON-ready form (recorded in summary.json)."""
@@ -42,24 +47,45 @@ class Preprocessing:
         return repr(sorted(self.as_dict().items()))
 
 
+MAX_SIZE_ENV = "VERSUS_MAX_SIZE"
+DEFAULT_MAX_SIZE = 4096
+
+
+def max_size() -> int:
+    """The largest resize side allowed (VERSUS_MAX_SIZE), so a typo cannot exhaust memory."""
+    raw = os.environ.get(MAX_SIZE_ENV, "").strip()
+    return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_MAX_SIZE
+
+
 def parse_size(text: str) -> tuple[int, int]:
-    """"28" or "32x48" (HxW) into (H, W)."""
+    """"28" or "32x48" (HxW) into (H, W), each side at most max_size()."""
     try:
         parts = [int(p) for p in text.lower().split("x")]
-        if len(parts) == 1:
-            parts = parts * 2
-        assert len(parts) == 2 and min(parts) > 0
-        return parts[0], parts[1]
-    except (ValueError, AssertionError):
-        raise VersusError(f"Size {text!r} is not H or HxW with positive integers.") from None
+    except ValueError:
+        parts = []
+    if len(parts) == 1:
+        parts = parts * 2
+    if len(parts) != 2 or min(parts) <= 0:
+        raise VersusError(f"Size {text!r} is not H or HxW with positive integers.")
+    limit = max_size()
+    if max(parts) > limit:
+        raise VersusError(f"Size {text!r} is larger than {limit} pixels a side; set the environment "
+                          f"variable {MAX_SIZE_ENV} to allow more.")
+    return parts[0], parts[1]
 
 
 def parse_floats(text: str, what: str) -> tuple[float, ...]:
-    """"0.5,0.5,0.5" into floats."""
+    """"0.5,0.5,0.5" into finite, normal floats (NaN, Inf and subnormal values refused)."""
     try:
-        return tuple(float(x) for x in text.split(",") if x.strip())
+        values = tuple(float(x) for x in text.split(",") if x.strip())
     except ValueError:
         raise VersusError(f"{what} {text!r} is not a comma-separated list of numbers.") from None
+    if not values:
+        raise VersusError(f"{what} {text!r} holds no numbers.")
+    for v in values:
+        if not math.isfinite(v) or (v != 0 and abs(v) < sys.float_info.min):
+            raise VersusError(f"{what} {text!r} holds {v!r}; every value must be a finite, ordinary number.")
+    return values
 
 
 def to_tensor(img: np.ndarray) -> torch.Tensor:
@@ -91,3 +117,63 @@ def apply(batch: torch.Tensor, prep: Preprocessing) -> torch.Tensor:
         std = torch.tensor(prep.std, dtype=x.dtype, device=x.device).view(1, -1, 1, 1).expand(1, c, 1, 1)
         x = (x - mean) / std
     return x.contiguous()
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """Preprocessing an artifact (or its architecture) states; None where it says nothing.
+    normalized False means the artifact says "no normalization"; origin names where it was
+    read, e.g. "preprocessor_config.json"."""
+
+    size: tuple[int, int] | None = None
+    channels: int | None = None
+    mean: tuple[float, ...] | None = None
+    std: tuple[float, ...] | None = None
+    normalized: bool | None = None
+    origin: str = ""
+
+
+def _floats(value: Any) -> tuple[float, ...] | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (float(value),)
+    if isinstance(value, (list, tuple)) and value and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+        return tuple(float(v) for v in value)
+    return None
+
+
+def _size(value: Any) -> tuple[int, int] | None:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value, value
+    if isinstance(value, dict):  # HF: {"height": h, "width": w} or {"shortest_edge": s}
+        if "height" in value and "width" in value:
+            return _size([value["height"], value["width"]])
+        return _size(value.get("shortest_edge"))
+    if isinstance(value, (list, tuple)) and all(isinstance(v, int) and v > 0 for v in value):
+        if len(value) == 3:  # timm input_size: (C, H, W)
+            return int(value[1]), int(value[2])
+        if len(value) == 2:
+            return int(value[0]), int(value[1])
+        if len(value) == 1:
+            return int(value[0]), int(value[0])
+    return None
+
+
+def recorded_from_args(args: dict[str, Any], origin: str) -> Recorded:
+    """Preprocessing named in recorded training arguments (timm's args, Lightning's
+    hyper_parameters): input_size/img_size/image_size/size, mean, std, in_chans/channels."""
+    size = None
+    for key in ("input_size", "img_size", "image_size", "size", "resolution"):
+        size = size or _size(args.get(key))
+    channels = None
+    for key in ("in_chans", "in_channels", "channels"):
+        if args.get(key) in (1, 3):
+            channels = int(args[key])
+    if channels is None and isinstance(args.get("input_size"), (list, tuple)) and len(args["input_size"]) == 3:
+        channels = int(args["input_size"][0]) if args["input_size"][0] in (1, 3) else None
+    mean, std = _floats(args.get("mean")), _floats(args.get("std"))
+    if mean is None or std is None:
+        mean = std = None
+    if size is None and channels is None and mean is None:
+        return Recorded()
+    return Recorded(size, channels, mean, std, None, origin)

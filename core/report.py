@@ -78,6 +78,13 @@ def _table(df: pd.DataFrame) -> str:
     return df.to_html(index=False, border=0, na_rep="–", float_format=lambda x: f"{x:.4f}")
 
 
+def _models_table(cmp: Comparison) -> str:
+    """Each side's name, full source, architecture, format, epoch and preprocessing."""
+    from core.sources.naming import side_summary
+
+    return _table(pd.DataFrame([{"side": side, **side_summary(p.meta)} for side, p in (("A", cmp.a), ("B", cmp.b))]))
+
+
 def _regressions_table(cmp: Comparison, rows: np.ndarray) -> str:
     names = cmp.class_names
     urls = thumbnail_urls(cmp.samples, rows)
@@ -203,11 +210,10 @@ def build_report(cmp: Comparison, summary: dict[str, Any]) -> str:
 <p class='sub'><b>A</b> {esc(a['source'])}<br><b>B</b> {esc(b['source'])}<br>
 {summary['n']:,} examples{data_name}, {len(names)} classes</p>
 <p class='verdict {v.winner or "none"}' id='verdict'>{esc(v.text)}</p>
-<<<<<<< HEAD
 <p id='plain-verdict'><b>{esc(plain_verdict(summary)[0])}</b><br><span class='note'>{esc(plain_verdict(summary)[1])}</span></p>
-=======
 {_warnings(summary)}
->>>>>>> evaluation
+<h2>Models</h2>
+{_models_table(cmp)}
 <h2>Is the change real?</h2>
 <p>{esc(mcnemar_sentence(summary))} The 95% intervals come from a paired bootstrap (1,000 resamples
 of the examples, A and B together, fixed seed).</p>

@@ -58,7 +58,11 @@ def test_cli_on_digits_demo(demo_paths, tmp_path):
                  "--out", str(out)]) == 0
     summary = _check_summary_against_sklearn(out, [str(k) for k in range(10)])
     assert summary["n"] == 540 and summary["b"]["accuracy"] > summary["a"]["accuracy"]
-    assert summary["preprocessing"]["a"] == {"size": [28, 28], "channels": 1, "mean": None, "std": None}
+    prep = summary["preprocessing"]["a"]
+    assert {k: prep[k] for k in ("size", "channels", "mean", "std")} == \
+        {"size": [28, 28], "channels": 1, "mean": None, "std": None}
+    assert prep["from"]["normalization"].startswith("guessed")  # and said in warnings
+    assert any("normalization of its preprocessing was guessed" in w for w in summary["warnings"])
     assert (out / "report.html").is_file()
 
 

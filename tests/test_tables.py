@@ -92,6 +92,9 @@ def test_source_specs_are_parsed(tmp_path):
     assert parse_source("wandb:team/proj/abc123") == TableSource("wandb", "team/proj/abc123")
     assert parse_source("preds.csv") == TableSource("file", "preds.csv")
     assert parse_source("x/test.table.json") == TableSource("file", "x/test.table.json")
+    with pytest.raises(VersusError, match="is not a source versus can read; it tried"):
+        parse_source(str(tmp_path))  # an empty folder is no kind of source
+    (tmp_path / "t.table.json").write_text("{}")
     assert parse_source(str(tmp_path)) == TableSource("file", str(tmp_path))
     assert parse_source("epoch_3.pt", "convnet") == CheckpointSource("epoch_3.pt", "convnet")
     with pytest.raises(VersusError, match="wandb:ENTITY/PROJECT/RUN_ID"):

@@ -15,6 +15,8 @@ from core.comparison import SORTS, STATUS_FILTERS
 from core.datasets import DATA_KINDS
 from core.demo import demo_dir
 from core.pairs import PAIR_ORDERS
+from core.sources import url_fields
+from ui import wandb_sidebar
 from ui.sidebar import SOURCE_KINDS
 
 RESTORED = "_query_restored"
@@ -35,12 +37,17 @@ class Field:
     choices: tuple | None = None
 
 
+# Radio-button fields of the source widgets: their choices (the rest are free text).
+_SOURCE_CHOICES = {"wb_where": wandb_sidebar.WHERE, "wb_what": wandb_sidebar.WHAT}
+
+
 def _source_fields() -> dict[str, Field]:
     fields: dict[str, Field] = {}
     for side in ("a", "b"):
         fields[f"{side}_kind"] = Field("str", SOURCE_KINDS[0], tuple(SOURCE_KINDS))
-        for name in ("folder", "ckpt", "path", "arch"):
-            fields[f"{side}_{name}"] = Field("str", "")
+        for name in url_fields():  # every kind's fields, from the registry (core/sources)
+            choices = _SOURCE_CHOICES.get(name)
+            fields[f"{side}_{name}"] = Field("str", choices[0], tuple(choices)) if choices else Field("str", "")
     fields["data_kind"] = Field("str", "digits", tuple(DATA_KINDS))
     fields["data_path"] = Field("str", "")
     for name in ("size", "mean", "std"):

@@ -9,12 +9,12 @@ import streamlit as st
 import torch
 
 from core.cache import atomic_write_bytes, default_root
-from core.checkpoints import CHECKPOINT_SUFFIXES, epoch_from_name, list_checkpoints
+from core.checkpoints import CHECKPOINT_SUFFIXES, epoch_from_name, list_models
 from core.datasets import DATA_KINDS
 from core.demo import demo_checkpoints, demo_dir
 from core.errors import VersusError
 from core.preprocessing import parse_floats, parse_size
-from core.sources import CheckpointSource, PrepOverrides, TableSource
+from core.sources import CheckpointSource, PrepOverrides, TableSource, parse_source
 from ui import wandb_sidebar
 
 SOURCE_KINDS = ["Epoch folder", "Checkpoint file", "Upload", *wandb_sidebar.KINDS]
@@ -50,18 +50,33 @@ def _epoch_label(path: Path) -> str:
     return f"{path.name}  (epoch {epoch})" if epoch is not None else path.name
 
 
+def _follow_a() -> None:
+    """B's folder follows A's while B still shows A's previous folder (never silently across runs)."""
+    new = st.session_state.get("a_folder", "")
+    if st.session_state.get("b_folder") in (None, "", st.session_state.get("_a_folder_last")):
+        st.session_state["b_folder"] = new
+    st.session_state["_a_folder_last"] = new
+
+
 def _folder_source(side: str, default_index: int) -> str | None:
     folder = st.text_input("Folder of checkpoints", key=f"{side}_folder",
-                           help="A folder of epoch checkpoints; sorted by epoch (epoch_2 before epoch_10).")
+                           on_change=_follow_a if side == "a" else None,
+                           help="A folder of epoch checkpoints (.pt, .ckpt, .safetensors, .onnx, ...) or of "
+                                "Hugging Face epoch_N/ folders; sorted by epoch (epoch_2 before epoch_10). "
+                                "B follows A's folder until you change B's.")
     if not folder.strip():
         return None
+    if side == "b" and st.session_state.get("a_kind") == "Epoch folder" and \
+            folder.strip() != str(st.session_state.get("a_folder", "")).strip():
+        st.caption("B reads another folder than A: this compares across runs.")
     try:
-        files = list_checkpoints(folder.strip())
+        files = list_models(folder.strip())
     except VersusError as exc:
         st.error(str(exc))
         return None
     if not files:
-        st.error(f"{folder} holds no checkpoint files ({', '.join(CHECKPOINT_SUFFIXES)}).")
+        st.error(f"{folder} holds no checkpoint files ({', '.join(CHECKPOINT_SUFFIXES)}, .onnx) "
+                 "and no Hugging Face folders.")
         return None
     names = [f.name for f in files]
     key = f"{side}_ckpt"
@@ -98,12 +113,14 @@ def _side(side: str, title: str, default_index: int) -> CheckpointSource | Table
     elif kind == "Epoch folder":
         path = _folder_source(side, default_index)
     elif kind == "Checkpoint file":
-        path = st.text_input("Checkpoint path", key=f"{side}_path").strip() or None
+        path = st.text_input("Checkpoint path", key=f"{side}_path",
+                             help="A checkpoint file, an .onnx file, or a Hugging Face save_pretrained "
+                                  "folder (read from local files only).").strip() or None
     else:
         path = _upload_source(side)
     arch = st.text_input(
         "Architecture", key=f"{side}_arch", placeholder="auto-detect",
-        help="convnet, a torchvision name (resnet18, ...), or path/to/file.py:ClassName(k=v) "
+        help="convnet, a torchvision name (resnet18, ...), timm:NAME(k=v), or path/to/file.py:ClassName(k=v) "
              "(a .py file runs when imported: it needs 'Trust this file'). "
              "Blank: auto-detect; TorchScript needs none.",
     ).strip() or None
@@ -116,6 +133,15 @@ def _side(side: str, title: str, default_index: int) -> CheckpointSource | Table
     if path is None:
         return None
     label = Path(path).name
+    if kind == "Checkpoint file":  # any model kind the registry knows
+        try:
+            src = parse_source(path, arch, trust)
+        except VersusError as exc:
+            st.error(str(exc))
+            return None
+        if isinstance(src, TableSource):
+            st.error(f"{label} holds logged predictions, not a model: choose the matching source kind.")
+            return None
     return CheckpointSource(path, arch, trust, label=label)
 
 
@@ -150,6 +176,7 @@ def _defaults() -> None:
         folder = str(_ensure_demo())
         st.session_state["a_folder"] = folder
         st.session_state.setdefault("b_folder", folder)
+        st.session_state["_a_folder_last"] = folder
 
 
 def draw() -> Settings | None:

@@ -12,6 +12,7 @@ from core.datasets import EvalData, load_data, parse_data
 from core.errors import VersusError
 from core.predictions import Predictions
 from core.sources import CheckpointSource, TableSource, evaluate, load_table_source, shared_data
+from core.sources.naming import add_side_notes
 from ui.lru import BoundedLRU
 from ui.sidebar import Settings
 
@@ -133,6 +134,13 @@ def _comparison(key: str, _pa: Predictions, _pb: Predictions, intersect: bool) -
     return Comparison.build(_pa, _pb, intersect=intersect)
 
 
+def _warnings(pa: Predictions, pb: Predictions) -> None:
+    """Every warning either side carries (guessed preprocessing, the probe, near chance), in one box."""
+    found = list(dict.fromkeys(w for p in (pa, pb) for w in p.meta.get("warnings") or []))
+    if found:
+        st.warning("\n".join(f"- {w}" for w in found))
+
+
 def _score_notes(pa: Predictions, pb: Predictions) -> None:
     for side, p in (("A", pa), ("B", pb)):
         if p.meta.get("scores_are_onehot"):
@@ -161,6 +169,8 @@ def update(settings: Settings | None) -> Current | None:
         else:
             data = _data(settings.data)
             pa, pb = _pair(settings, data)
+        add_side_notes(pa, pb)
+        _warnings(pa, pb)
         if data.skipped:
             files = "file that is not an image" if len(data.skipped) == 1 else "files that are not images"
             st.warning(f"Skipped {len(data.skipped)} {files}: "

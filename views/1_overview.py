@@ -1,8 +1,10 @@
 """Overview: headline metrics of A and B, the change, and the per-class table."""
+import pandas as pd
 import streamlit as st
 
 from core.pairs import worst_first
 from core.report import build_report
+from core.sources import side_summary
 from core.summary import overview_table, per_class_table, summarize
 from core.verdict import mcnemar_sentence, significance_table, verdict
 from ui.state import require
@@ -21,6 +23,8 @@ a, b = summary["a"], summary["b"]
 
 st.title("Overview")
 st.caption(f"**A** {current.label_a}  vs  **B** {current.label_b} on {cmp.n:,} examples of {current.data.name}")
+st.dataframe(pd.DataFrame([{"side": side, **side_summary(p.meta)} for side, p in (("A", cmp.a), ("B", cmp.b))]),
+             hide_index=True, width="stretch")
 outcome = verdict(summary)
 {"B": st.success, "A": st.warning}.get(outcome.winner, st.info)(outcome.text)
 st.download_button("Download report", data=lambda: build_report(cmp, summary), file_name="versus-report.html",
@@ -61,9 +65,3 @@ st.dataframe(per_class, hide_index=True, width="stretch",
              column_config={c: st.column_config.NumberColumn(format="%.4f")
                             for c in per_class.columns if c not in ("class", "support")})
 
-with st.expander("Models"):
-    for side, p in (("A", cmp.a), ("B", cmp.b)):
-        m = p.meta
-        epoch = f", epoch {m['epoch']}" if m.get("epoch") is not None else ""
-        st.markdown(f"**{side}**: `{m.get('source')}`{epoch}; architecture {m.get('arch_note')}; "
-                    f"format {m.get('format')}; preprocessing `{m.get('preprocessing')}`")

@@ -1,4 +1,5 @@
-"""From source specs to Predictions: checkpoints evaluated here, with an on-disk cache."""
+"""From source specs to Predictions: a registry of source kinds (one module each), models
+evaluated here in one pass with an on-disk cache, logged predictions read."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -8,32 +9,62 @@ from typing import Any, Callable
 import numpy as np
 from torch import nn
 
-from core import architectures as archs
 from core.cache import ArrayCache, make_key
-from core.cache import file_sha256
-from core.checkpoints import Checkpoint, load_checkpoint
 from core.datasets import EvalData
 from core.errors import VersusError
 from core.inference import Progress, pick_device, run_models
 from core.predictions import Predictions
 from core.preprocessing import Preprocessing
-from core.tables import FILE_SUFFIXES, TABLE_SUFFIX, ColumnMap, load_predictions_file, load_table_file
+from core.sources.model import LoadedModel
+from core.sources.naming import preprocessing_words, short_names, side_summary
+from core.sources.registry import KINDS, Kind, kind_named, recognize, register, url_fields
+from core.sources.prep import align_classes, guessed_warnings, probe_warnings, settle_preprocessing
+from core.tables import FILE_SUFFIXES, ColumnMap, load_predictions_file, load_table_file
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
+
+__all__ = [
+    "CheckpointSource", "TableSource", "PrepOverrides", "Kind", "KINDS", "LoadedModel", "evaluate",
+    "load_sources", "load_table_source", "parse_source", "resolve_model", "shared_data",
+    "table_data", "short_names", "side_summary", "preprocessing_words", "register", "recognize", "kind_named", "url_fields", "run_models",
+]
 
 
 @dataclass(frozen=True)
 class CheckpointSource:
-    """A checkpoint file and how to build its model."""
+    """A model file or folder (checkpoint, Hugging Face folder, ONNX) and how to build it.
+    trust allows full pickles and .py architectures; arch_named says the user named the
+    architecture file on the command line (so importing it needs no trust box)."""
 
     path: str
     arch: str | None = None
     trust: bool = False
     label: str | None = None
+    arch_named: bool = False
 
     def display(self) -> str:
         """Short name for tables and captions."""
         return self.label or self.path
+
+
+@dataclass(frozen=True)
+class TableSource:
+    """Logged predictions: kind "file" (a `.table.json` file, a run_table artifact folder, or a
+    CSV/Parquet file), "offline" (an offline run folder) or "wandb" (entity/project/run_id);
+    key and version pick a run's table (None: its only table, latest version). digest, when
+    known, is the content digest of that version, so cache keys follow content."""
+
+    kind: str
+    location: str
+    key: str | None = None
+    version: str | None = None
+    mapping: ColumnMap = ColumnMap()
+    label: str | None = None
+    digest: str | None = None
+
+    def display(self) -> str:
+        """Short name for tables and captions."""
+        return self.label or ":".join(p for p in (self.location, self.key, self.version) if p)
 
 
 @dataclass(frozen=True)
@@ -48,54 +79,38 @@ class PrepOverrides:
 
 @dataclass
 class ResolvedModel:
-    """A loaded model, its architecture, preprocessing and cache identity."""
+    """A loaded model, its settled preprocessing (with where each part came from), warnings
+    about guesses, and its cache identity."""
 
     source: CheckpointSource
-    checkpoint: Checkpoint
-    module: nn.Module
-    arch_label: str
-    arch_note: str
+    loaded: LoadedModel
     prep: Preprocessing
+    origins: dict[str, str]
+    warnings: list[str] = field(default_factory=list)
     identity: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def module(self) -> nn.Module:
+        """The model to run."""
+        return self.loaded.module
+
+
+def model_kind(src: CheckpointSource) -> Kind:
+    """The registered model kind of a model source's path."""
+    kind = recognize(src.path)
+    if kind.load is None:
+        raise VersusError(f"{src.path} holds logged predictions, not a model.")
+    return kind
 
 
 def resolve_model(src: CheckpointSource, data: EvalData, over: PrepOverrides) -> ResolvedModel:
-    """Load the checkpoint, build and fill its architecture, and settle its preprocessing."""
-    ckpt = load_checkpoint(src.path, trust=src.trust)
-    spec = None
-    if ckpt.module is not None:
-        module, label, note = ckpt.module, ckpt.format, f"{ckpt.format} (no architecture needed)"
-        if src.arch:
-            note += f"; --arch {src.arch} ignored"
-    else:
-        if src.arch:
-            spec = archs.parse_arch(src.arch)
-            if spec.kind == "file" and not src.trust:
-                raise VersusError(
-                    f"The architecture {spec.label()} is Python code that runs when imported; it was "
-                    "not imported. Allow it only if you trust the file (--trust, or the 'Trust this "
-                    "file' box)."
-                )
-            note = f"{spec.label()} (given)"
-        else:
-            spec = archs.autodetect(ckpt.state_dict)
-            note = f"{spec.label()} (auto-detected)"
-        module = archs.load_into(spec, ckpt.state_dict)
-        label = spec.label()
-    channels = over.channels or archs.first_conv_channels(module) or data.native_channels
-    mean, std = over.mean, over.std
-    if mean is None and std is None:
-        known = archs.known_normalization(spec)
-        if known is not None:
-            mean, std = tuple(known[0]), tuple(known[1])
-    size = over.size or data.default_size
-    prep = Preprocessing(size=size, channels=channels, mean=mean, std=std)
-    arch_id = label
-    if spec is not None and spec.kind == "file":
-        arch_id += ":" + file_sha256(spec.path)
-    identity = {"v": CACHE_VERSION, "checkpoint": ckpt.sha256, "arch": arch_id,
-                "data": data.fingerprint, "prep": prep.key()}
-    return ResolvedModel(src, ckpt, module, label, note, prep, identity)
+    """Load the model through its kind and settle its preprocessing, recording per part
+    whether it was given, read from the artifact, or guessed."""
+    loaded = model_kind(src).load(src)
+    prep, origins = settle_preprocessing(loaded, data, over)
+    warnings = list(loaded.extra.get("warnings") or []) + guessed_warnings(src.display(), prep, origins)
+    identity = {"v": CACHE_VERSION, "model": loaded.identity, "data": data.fingerprint, "prep": prep.key()}
+    return ResolvedModel(src, loaded, prep, origins, warnings, identity)
 
 
 def _predictions(r: ResolvedModel, data: EvalData, scores: np.ndarray, feats: np.ndarray | None,
@@ -105,10 +120,13 @@ def _predictions(r: ResolvedModel, data: EvalData, scores: np.ndarray, feats: np
             f"{r.source.display()} outputs {scores.shape[1]} classes but the data has "
             f"{len(data.class_names)}."
         )
-    meta = {"source": r.source.display(), "checkpoint_sha256": r.checkpoint.sha256,
-            "epoch": r.checkpoint.epoch, "format": r.checkpoint.format, "arch": r.arch_label,
-            "arch_note": r.arch_note, "preprocessing": r.prep.as_dict(), "data": data.name,
-            "content_key": key}
+    m = r.loaded
+    scores, note = align_classes(scores, m.extra.get("class_names"), data.class_names, r.source.display())
+    meta = {"source": r.source.display(), "path": str(Path(r.source.path).expanduser().resolve()),
+            "checkpoint_sha256": m.extra.get("checkpoint_sha256", m.identity), "epoch": m.epoch,
+            "format": m.format, "arch": m.arch_label, "arch_note": m.arch_note,
+            "preprocessing": {**r.prep.as_dict(), "from": dict(r.origins)}, "data": data.name,
+            "content_key": key, "warnings": list(r.warnings) + ([note] if note else [])}
     return Predictions(data.ids, data.truth, scores, data.class_names, samples=data,
                        features=feats, meta=meta)
 
@@ -122,9 +140,11 @@ def evaluate(
     keep_features: bool = True,
     cache: ArrayCache | None = None,
     progress: Progress | None = None,
+    probe: bool = True,
 ) -> list[Predictions]:
     """Predictions of each checkpoint on data; cached results are reused and the rest are
-    computed together in one pass over the data."""
+    computed together in one pass over the data. With probe, each model's preprocessing is
+    also scored against a few candidates on a sample (core/probe.py), cached likewise."""
     if len(data) == 0:
         raise VersusError("The evaluation data holds no examples.")
     torch_device = pick_device(device)  # a bad device is an error even when every result is cached
@@ -151,47 +171,24 @@ def evaluate(
                     found[k] = arrays
     elif progress is not None:
         progress(len(data), len(data), 0.0)
+    if probe:
+        for r in resolved:
+            r.warnings += probe_warnings(r, data, torch_device, batch_size, cache)
     return [_predictions(r, data, f["scores"], f.get("features"), k) for r, f, k in zip(resolved, found, keys)]
 
 
+# ---- specs to sources, through the registry -------------------------------------------------
 
-# ---- logged predictions: tables, predictions files, W&B runs ----------------------------------
-
-@dataclass(frozen=True)
-class TableSource:
-    """Logged predictions: kind "file" (a `.table.json` file, a run_table artifact folder, or a
-    CSV/Parquet file), "offline" (an offline run folder) or "wandb" (entity/project/run_id);
-    key and version pick a run's table (None: its only table, latest version). digest, when
-    known, is the content digest of that version, so cache keys follow content."""
-
-    kind: str
-    location: str
-    key: str | None = None
-    version: str | None = None
-    mapping: ColumnMap = ColumnMap()
-    label: str | None = None
-    digest: str | None = None
-
-    def display(self) -> str:
-        """Short name for tables and captions."""
-        return self.label or ":".join(p for p in (self.location, self.key, self.version) if p)
-
-
-def parse_source(spec: str, arch: str | None = None, trust: bool = False) -> CheckpointSource | TableSource:
-    """A CLI SRC: `wandb:ENTITY/PROJECT/RUN_ID[:KEY[:VERSION]]`, a `.csv`/`.parquet` file, a
-    `.table.json` file, a folder holding `*.table.json`, an offline run folder, else a checkpoint."""
-    if spec.startswith("wandb:"):
-        parts = spec[len("wandb:"):].split(":")
-        if len(parts) > 3 or not parts[0]:
-            raise VersusError(f"{spec} is not wandb:ENTITY/PROJECT/RUN_ID[:TABLE_KEY[:VERSION]].")
-        parts += [None] * (3 - len(parts))
-        return TableSource("wandb", parts[0], parts[1] or None, parts[2] or None)
-    p = Path(spec).expanduser()
-    if p.is_dir() and any(p.glob("run-*.wandb")):
-        return TableSource("offline", spec)
-    if p.is_dir() or p.name.endswith(TABLE_SUFFIX) or p.suffix.lower() in FILE_SUFFIXES:
-        return TableSource("file", spec)
-    return CheckpointSource(spec, arch, trust)
+def parse_source(spec: str, arch: str | None = None, trust: bool = False,
+                 arch_named: bool = False) -> CheckpointSource | TableSource:
+    """A CLI SRC through the registry of kinds (see core/sources/*): a W&B run, an offline run
+    folder or `.wandb` file with optional `:KEY[:VERSION]`, a table file or folder, a CSV/Parquet
+    file, a Hugging Face folder, an `.onnx` file, or a checkpoint. arch_named: the
+    architecture was named on the command line (a .py file then imports without trust)."""
+    src = recognize(spec).make(spec, arch, trust)
+    if arch_named and isinstance(src, CheckpointSource):
+        src = replace(src, arch_named=True)
+    return src
 
 
 def load_table_source(src: TableSource) -> Predictions:
@@ -243,3 +240,7 @@ def table_data(preds: list[Predictions]) -> EvalData:
 
     return EvalData(f"table {first.meta.get('source', '')}", first.ids, first.truth,
                     list(first.class_names), image, f"tables:{digest}", None, 1)
+
+
+# Register the kinds, most specific first (a module per kind; recognition tries them in order).
+from core.sources import tables_kind, hf, onnx, checkpoint  # noqa: E402,F401  isort: skip

@@ -1,0 +1,85 @@
+"""Crafted checkpoints that declare huge models are refused from their shapes, before any
+model is built; the messages say how to raise the bound. Plus the checkpoint messages of #13."""
+import time
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from core.checkpoints import load_checkpoint
+from core.errors import VersusError
+
+
+def _expanded(tmp_path, classes: int, features: int):
+    """A file of a few kB declaring a classes x features classifier (stride-0 storage)."""
+    path = tmp_path / f"huge_{classes}.pt"
+    torch.save({"fc.weight": torch.zeros(1).expand(classes, features),
+                "fc.bias": torch.zeros(1).expand(classes)}, path)
+    assert path.stat().st_size < 10_000
+    return path
+
+
+def test_huge_declared_storage_refused_fast(tmp_path):
+    path = _expanded(tmp_path, 10**7, 512)  # 5e9 values: 20 GB if it were built
+    start = time.perf_counter()
+    with pytest.raises(VersusError, match="VERSUS_MAX_PARAMS") as info:
+        load_checkpoint(path)
+    assert time.perf_counter() - start < 2
+    assert "\n" not in str(info.value)
+
+
+def test_class_count_bound_and_raising_it(tmp_path, monkeypatch):
+    path = _expanded(tmp_path, 10**6, 2)
+    with pytest.raises(VersusError, match=r"1,000,000 classes.*VERSUS_MAX_CLASSES"):
+        load_checkpoint(path)
+    monkeypatch.setenv("VERSUS_MAX_CLASSES", "2000000")
+    assert load_checkpoint(path).state_dict["fc.weight"].shape == (10**6, 2)
+    monkeypatch.setenv("VERSUS_MAX_PARAMS", "1000")
+    with pytest.raises(VersusError, match="more than 1,000 parameter values"):
+        load_checkpoint(path)
+    monkeypatch.setenv("VERSUS_MAX_PARAMS", "lots")
+    with pytest.raises(VersusError, match="not a whole number"):
+        load_checkpoint(path)
+
+
+def test_safetensors_shapes_checked_before_reading(tmp_path, monkeypatch):
+    path = tmp_path / "w.safetensors"
+    save_file({"fc.weight": torch.zeros(50, 40), "fc.bias": torch.zeros(50)}, str(path))
+    monkeypatch.setenv("VERSUS_MAX_PARAMS", "1000")
+    with pytest.raises(VersusError, match="VERSUS_MAX_PARAMS"):
+        load_checkpoint(path)
+    monkeypatch.setenv("VERSUS_MAX_CLASSES", "10")
+    monkeypatch.delenv("VERSUS_MAX_PARAMS")
+    with pytest.raises(VersusError, match="50 classes"):
+        load_checkpoint(path)
+
+
+def test_empty_safetensors_says_empty(tmp_path):
+    path = tmp_path / "empty.safetensors"
+    save_file({}, str(path))
+    with pytest.raises(VersusError, match="is empty"):
+        load_checkpoint(path)
+
+
+class _Evil:
+    def __reduce__(self):
+        return (print, ("hi",))
+
+
+def test_unsafe_pickle_named_with_its_global(tmp_path):
+    path = tmp_path / "evil.pt"
+    torch.save({"w": torch.zeros(1), "x": _Evil()}, path)
+    with pytest.raises(VersusError, match=r"unsafe pickle.*blocked global (builtins\.)?print"):
+        load_checkpoint(path)
+
+
+def test_truncated_message_not_cut_mid_word(tmp_path):
+    good = tmp_path / "good.pt"
+    torch.save({"fc.weight": torch.zeros(10, 300)}, good)
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(good.read_bytes()[:700])
+    with pytest.raises(VersusError) as info:
+        load_checkpoint(bad)
+    msg = str(info.value)
+    assert msg.endswith(".") and "\n" not in msg
+    assert "cannot be read" in msg

@@ -1,0 +1,88 @@
+"""timm models by name and timm CheckpointSaver files (no --trust, recorded args used);
+Lightning-shaped checkpoints with a non-`model` attribute prefix and hyper-parameters."""
+import argparse
+
+import numpy as np
+import pytest
+import torch
+from sklearn.metrics import accuracy_score
+
+from core.architectures import ConvNet, parse_arch
+from core.cache import ArrayCache
+from core.checkpoints import load_checkpoint
+from core.datasets import load_digits_test
+from core.errors import VersusError
+from core.sources import CheckpointSource, evaluate
+from tests.model_helpers import digits_tensors, guesses, train
+
+
+@pytest.fixture(scope="module")
+def timm_saver_files(tmp_path_factory):
+    import timm
+    from timm.utils import CheckpointSaver
+
+    d = tmp_path_factory.mktemp("timm")
+    model = timm.create_model("resnet10t", pretrained=False, num_classes=10, in_chans=1)
+    x, y = digits_tensors(size=16, mean=0.5, std=0.5)
+    train(model, x, y, steps=30)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    args = argparse.Namespace(model="resnet10t", input_size=[1, 16, 16], mean=[0.5], std=[0.5], lr=0.1)
+    saver = CheckpointSaver(model, opt, args=args, checkpoint_dir=str(d), recovery_dir=str(d), max_history=2)
+    saver.save_checkpoint(epoch=4, metric=0.9)
+    return model, d
+
+
+def test_timm_saver_loads_without_trust_and_uses_recorded_args(timm_saver_files, tmp_path):
+    model, d = timm_saver_files
+    files = sorted(p.name for p in d.glob("*.pth.tar"))
+    assert "model_best.pth.tar" in files and "checkpoint-4.pth.tar" in files
+    ckpt = load_checkpoint(d / "checkpoint-4.pth.tar")  # argparse.Namespace: allowed, no trust
+    assert ckpt.format == "timm_saver" and ckpt.epoch == 4
+    data = load_digits_test()
+    p = evaluate([CheckpointSource(str(d / "model_best.pth.tar"))], data,
+                 cache=ArrayCache(tmp_path / "c"), probe=False)[0]
+    xt, yt = digits_tensors(size=16, mean=0.5, std=0.5, split="test")
+    expected = guesses(model, xt)
+    np.testing.assert_array_equal(p.guess, expected)
+    assert float(p.correct.mean()) == pytest.approx(accuracy_score(yt.numpy(), expected))
+    assert p.meta["arch"] == "timm:resnet10t"
+    prep = p.meta["preprocessing"]
+    assert prep["size"] == [16, 16] and prep["mean"] == [0.5] and prep["channels"] == 1
+    assert prep["from"]["size"].startswith("artifact")
+
+
+def test_timm_arch_by_name_with_kwargs():
+    spec = parse_arch("timm:resnet10t(in_chans=1, pretrained=True)")
+    assert spec.kind == "timm" and dict(spec.kwargs) == {"in_chans": 1}  # pretrained is never passed
+    with pytest.raises(VersusError, match="timm knows no model"):
+        from core.architectures import build
+
+        build(parse_arch("timm:no_such_model_xyz"), {"fc.weight": torch.zeros(10, 4)})
+
+
+def test_timm_family_autodetected(tmp_path):
+    import timm
+
+    model = timm.create_model("mobilenetv3_small_100", pretrained=False, num_classes=10, in_chans=1)
+    path = tmp_path / "mnv3.pt"
+    torch.save(model.state_dict(), path)
+    from core.architectures import autodetect
+
+    assert autodetect(load_checkpoint(path).state_dict).label() == "timm:mobilenetv3_small_100"
+
+
+@pytest.mark.parametrize("prefix", ["net.", "backbone.", "encoder."])
+def test_lightning_prefix_and_hyper_parameters(prefix, tmp_path):
+    x, y = digits_tensors(size=28, mean=0.5, std=0.5)
+    model = train(ConvNet(), x, y, steps=25)
+    path = tmp_path / "last.ckpt"
+    torch.save({"state_dict": {prefix + k: v for k, v in model.state_dict().items()}, "epoch": 2,
+                "global_step": 50, "pytorch-lightning_version": "2.4.0",
+                "hyper_parameters": {"image_size": 28, "mean": [0.5], "std": [0.5], "lr": 1e-3}}, path)
+    p = evaluate([CheckpointSource(str(path))], load_digits_test(), cache=ArrayCache(tmp_path / "c"),
+                 probe=False)[0]
+    xt, _ = digits_tensors(size=28, mean=0.5, std=0.5, split="test")
+    np.testing.assert_array_equal(p.guess, guesses(model, xt))
+    assert p.meta["format"] == "lightning" and p.meta["epoch"] == 2
+    assert p.meta["preprocessing"]["mean"] == [0.5]
+    assert p.meta["preprocessing"]["from"]["normalization"].startswith("artifact")
