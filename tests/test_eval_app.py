@@ -34,7 +34,8 @@ def test_overview_shows_verdict_significance_and_report_button(at):
     summary = summarize(current.comparison, current.label_a, current.label_b)
     assert [s.value for s in at.success] == [verdict(summary).text]
     assert any(m.value.startswith("McNemar's test on the") for m in at.markdown)
-    table = at.dataframe[0].value
+    table = next(d.value for d in at.dataframe  # the significance table (the Models header comes first)
+                 if "95% CI low" in d.value.columns)
     assert table["metric"].tolist() == ["Accuracy", "Macro F1"]
     assert table.loc[0, "95% CI low"] == pytest.approx(summary["delta"]["accuracy"]["ci95"][0])
     assert [b.label for b in at.download_button] == ["Download report"]

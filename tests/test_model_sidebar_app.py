@@ -29,7 +29,7 @@ def test_b_follows_a_folder_and_across_runs_is_said(demo_paths, tmp_path):
     assert any("compares across runs" in c.value for c in at.caption)
     header = at.dataframe[0].value
     assert list(header["side"]) == ["A", "B"] and "preprocessing" in header.columns
-    assert header["source"][0].endswith("run2/epoch_1.pt")
+    assert header["source"][0].endswith("run2/epoch_2.pt")  # the demo opens A on epoch 2, kept in the new folder
 
 
 def test_onnx_path_through_the_registry(demo_paths, tmp_path):
