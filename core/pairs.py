@@ -11,6 +11,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from core.confusion import involved_classes, submatrix  # noqa: F401  (the views' import)
+
 MANY_CLASSES = 30  # above this, views show pairs and submatrices instead of full C x C charts
 PAIR_ORDERS = {"count": "Most confused (A + B)", "worse": "Most worsened (B - A)", "better": "Most improved (A - B)"}
 OTHER = "other"
@@ -35,22 +37,6 @@ def confused_pairs(cm_a: np.ndarray, cm_b: np.ndarray, class_names: Sequence[str
     names = np.asarray(class_names, dtype=object)
     return pd.DataFrame({"truth": names[t[rank]], "guess": names[g[rank]], "A": a[rank], "B": b[rank],
                          "B - A": (b - a)[rank], "truth_index": t[rank], "guess_index": g[rank]})
-
-
-def involved_classes(pairs: pd.DataFrame, limit: int = 15) -> list[int]:
-    """The class indices of the first pairs (truth and guess, first seen first), at most limit."""
-    seen: dict[int, None] = {}
-    for t, g in zip(pairs["truth_index"].tolist(), pairs["guess_index"].tolist()):
-        for k in (t, g):
-            if len(seen) < limit:
-                seen.setdefault(int(k), None)
-    return sorted(seen)
-
-
-def submatrix(cm: np.ndarray, classes: Sequence[int]) -> np.ndarray:
-    """Rows and columns of cm for the given classes, in that order."""
-    idx = np.asarray(classes, dtype=np.int64)
-    return np.asarray(cm)[np.ix_(idx, idx)]
 
 
 def recall_change(cm_a: np.ndarray, cm_b: np.ndarray) -> np.ndarray:
