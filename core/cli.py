@@ -10,6 +10,8 @@ from typing import Any
 from core.comparison import Comparison
 from core.datasets import EvalData, load_data
 from core.errors import VersusError
+from core.inference import add_inference_args, options_from_args
+from core.progress import ProgressBar
 from core.preprocessing import parse_floats, parse_size
 from core.sources import PrepOverrides, load_sources, parse_source
 from core.summary import predictions_frame, summarize
@@ -43,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--trust", action="store_true", help="allow full pickles that can run code")
     c.add_argument("--intersect", action="store_true", help="compare on the ids A and B share")
     c.add_argument("--out", required=True, help="output folder")
+    add_inference_args(c)
     return parser
 
 
@@ -61,9 +64,10 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
     if out.exists() and not out.is_dir():
         raise VersusError(f"--out {out} exists and is not a folder.")
     over = _overrides(args)
+    options = options_from_args(args)
 
     def data_for_checkpoints() -> EvalData:
-        data = load_data(args.data)
+        data = load_data(args.data, options.max_pixels, options.skip_bad_images)
         for name in data.skipped[:1]:
             print(f"note: skipped {len(data.skipped)} non-image files (first: {name})", file=sys.stderr)
         return data
@@ -71,12 +75,18 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
     src_a = parse_source(args.a, args.arch_a or args.arch, args.trust)
     src_b = parse_source(args.b, args.arch_b or args.arch, args.trust)
     (pa, pb), data = load_sources([src_a, src_b], data_for_checkpoints, over=over, device=args.device,
-                                  batch_size=args.batch_size)
+                                  batch_size=args.batch_size, options=options, progress=ProgressBar())
+    warnings = list(dict.fromkeys(pa.meta.get("warnings", []) + pb.meta.get("warnings", [])))
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
     cmp = Comparison.build(pa, pb, intersect=args.intersect)
     summary = summarize(cmp, args.a, args.b, preprocessing={"a": pa.meta["preprocessing"],
                                                              "b": pb.meta["preprocessing"]},
                         architecture={"a": pa.meta["arch_note"], "b": pb.meta["arch_note"]},
                         epoch={"a": pa.meta["epoch"], "b": pb.meta["epoch"]}, data=data.name)
+    summary["warnings"] = list(dict.fromkeys(summary.get("warnings", []) + warnings))
+    if options.precision != "fp32":
+        summary["precision"] = options.precision
     try:
         out.mkdir(parents=True, exist_ok=True)
         (out / "summary.json").write_text(json.dumps(summary, indent=2))

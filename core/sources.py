@@ -1,6 +1,7 @@
 """From source specs to Predictions: checkpoints evaluated here, with an on-disk cache."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
@@ -14,12 +15,12 @@ from core.cache import file_sha256
 from core.checkpoints import Checkpoint, load_checkpoint
 from core.datasets import EvalData
 from core.errors import VersusError
-from core.inference import Progress, pick_device, run_models
+from core.inference import InferenceOptions, Progress, pick_device, run_engine
 from core.predictions import Predictions
 from core.preprocessing import Preprocessing
 from core.tables import FILE_SUFFIXES, TABLE_SUFFIX, ColumnMap, load_predictions_file, load_table_file
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: probabilities and log-probabilities are no longer softmaxed again
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def resolve_model(src: CheckpointSource, data: EvalData, over: PrepOverrides) ->
 
 
 def _predictions(r: ResolvedModel, data: EvalData, scores: np.ndarray, feats: np.ndarray | None,
-                 key: str) -> Predictions:
+                 key: str, run_meta: dict | None = None) -> Predictions:
     if scores.shape[1] != len(data.class_names):
         raise VersusError(
             f"{r.source.display()} outputs {scores.shape[1]} classes but the data has "
@@ -109,6 +110,9 @@ def _predictions(r: ResolvedModel, data: EvalData, scores: np.ndarray, feats: np
             "epoch": r.checkpoint.epoch, "format": r.checkpoint.format, "arch": r.arch_label,
             "arch_note": r.arch_note, "preprocessing": r.prep.as_dict(), "data": data.name,
             "content_key": key}
+    run_meta = dict(run_meta or {})
+    meta["warnings"] = list(data.warnings) + run_meta.pop("warnings", [])
+    meta.update(run_meta)  # precision, score_conversion (core/inference)
     return Predictions(data.ids, data.truth, scores, data.class_names, samples=data,
                        features=feats, meta=meta)
 
@@ -122,15 +126,16 @@ def evaluate(
     keep_features: bool = False,
     cache: ArrayCache | None = None,
     progress: Progress | None = None,
+    options: InferenceOptions = InferenceOptions(),
 ) -> list[Predictions]:
     """Predictions of each checkpoint on data; cached results are reused and the rest are
-    computed together in one pass over the data."""
+    computed together in one pass over the data (on the engine options name)."""
     if len(data) == 0:
         raise VersusError("The evaluation data holds no examples.")
     torch_device = pick_device(device)  # a bad device is an error even when every result is cached
     resolved = [resolve_model(s, data, over) for s in sources]
     cache = cache if cache is not None else ArrayCache()
-    keys = [make_key({**r.identity, "features": keep_features}) for r in resolved]
+    keys = [make_key({**r.identity, **options.cache_identity(), "features": keep_features}) for r in resolved]
     found = [cache.get(k) for k in keys]
     todo = [j for j, f in enumerate(found) if f is None or len(f["scores"]) != len(data)]
     # Same checkpoint, same identity: compute once.
@@ -139,10 +144,11 @@ def evaluate(
         unique.setdefault(keys[j], j)
     if unique:
         idx = list(unique.values())
-        outs = run_models([resolved[j].module for j in idx], [resolved[j].prep for j in idx], data,
-                          torch_device, batch_size, keep_features, progress)
+        outs = run_engine(options, [resolved[j].module for j in idx], [resolved[j].prep for j in idx], data,
+                          torch_device, batch_size, keep_features, progress,
+                          names=[resolved[j].source.display() for j in idx])
         for j, out in zip(idx, outs):
-            arrays = {"scores": out.scores}
+            arrays = {"scores": out.scores, "run_meta": _meta_array(out.meta)}
             if out.features is not None:
                 arrays["features"] = out.features
             cache.put(keys[j], arrays)
@@ -151,7 +157,19 @@ def evaluate(
                     found[k] = arrays
     elif progress is not None:
         progress(len(data), len(data), 0.0)
-    return [_predictions(r, data, f["scores"], f.get("features"), k) for r, f, k in zip(resolved, found, keys)]
+    return [_predictions(r, data, f["scores"], f.get("features"), k, _meta_of(f))
+            for r, f, k in zip(resolved, found, keys)]
+
+
+def _meta_array(meta: dict) -> np.ndarray:
+    """A run's meta (precision, score conversion, warnings) as bytes the array cache can hold."""
+    return np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+
+
+def _meta_of(arrays: dict[str, np.ndarray]) -> dict:
+    """The run meta stored with cached scores ({} for entries written before it was stored)."""
+    raw = arrays.get("run_meta")
+    return json.loads(raw.tobytes().decode()) if raw is not None else {}
 
 
 
