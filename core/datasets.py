@@ -201,7 +201,7 @@ def load_imagefolder(root: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXE
 
     def load(i: int) -> np.ndarray:
         try:
-            return _coerce(read_image(files[i], max_pixels), channels)
+            return coerce_channels(read_image(files[i], max_pixels), channels)
         except Image.DecompressionBombError:
             raise bad_image_error(ids[i], BOMB) from None
         except (ValueError, OSError, EOFError, SyntaxError) as exc:
@@ -212,7 +212,8 @@ def load_imagefolder(root: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXE
                     files=tuple(files), warnings=notes)
 
 
-def _coerce(img: np.ndarray, channels: int) -> np.ndarray:
+def coerce_channels(img: np.ndarray, channels: int) -> np.ndarray:
+    """A gray HxW image as HxWx3 when the set is RGB (channels 3); else unchanged."""
     if channels == 3 and img.ndim == 2:
         return np.repeat(img[:, :, None], 3, axis=2)
     return img

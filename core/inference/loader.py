@@ -11,6 +11,7 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor, TimeoutError as FutureTimeout
 from typing import Iterator
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -39,13 +40,15 @@ def resize_one(t: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(t[None], size=size, mode="bilinear", align_corners=False, antialias=True)[0]
 
 
+def prepare(img: np.ndarray, size: tuple[int, int] | None) -> torch.Tensor:
+    """A decoded uint8 image as float CxHxW in [0, 1], resized to size when given (both engines)."""
+    t = to_tensor(img)
+    return resize_one(t, size) if size is not None else t
+
+
 def decode_rows(data: EvalData, rows: range, size: tuple[int, int] | None) -> list[torch.Tensor]:
     """Images rows as float CxHxW tensors in [0, 1], each resized to size when given."""
-    out = []
-    for i in rows:
-        t = to_tensor(data.image(i))
-        out.append(resize_one(t, size) if size is not None else t)
-    return out
+    return [prepare(data.image(i), size) for i in rows]
 
 
 def collate(tensors: list[torch.Tensor], size: tuple[int, int] | None) -> Batch:
