@@ -33,7 +33,7 @@ class ProgressBar:
                  width: int = 28) -> None:
         self.label, self.stream, self.every_s, self.width = label, stream or sys.stderr, every_s, width
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self._last = float("-inf")
+        self._last = time.monotonic()  # the first plain line after every_s: quick runs print one line
 
     def __call__(self, done: int, total: int, rate: float) -> None:
         text = progress_text(done, total, rate)
