@@ -110,3 +110,27 @@ def test_shared_size_resized_in_workers_equals_batched_resize(tmp_path):
     threaded = run_models(models, preps, data, torch.device("cpu"), batch_size=6, workers=2)
     for model, prep, out in zip(models, preps, threaded):
         np.testing.assert_allclose(out.scores, _plain_loop(model, prep, data.files), atol=1e-5)
+
+
+class _ViewNet(nn.Module):
+    """A classic hand-written CNN that flattens with .view(), which channels_last activations refuse."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(5)
+        self.conv = nn.Conv2d(1, 4, 3, padding=1)
+        self.fc = nn.Linear(4 * 28 * 28, 10)
+
+    def forward(self, x):
+        x = self.conv(x)
+        return self.fc(x.view(x.size(0), -1))
+
+
+def test_models_run_channels_last_and_fall_back_when_they_cannot(mixed_folder):
+    data = load_data(f"imagefolder:{mixed_folder}")
+    view, conv = _ViewNet().eval(), _convnet(1, 0)
+    prep = Preprocessing((28, 28), 1)
+    outs = run_models([view, conv], [prep, prep], data, torch.device("cpu"), batch_size=16, workers=1)
+    for model, out in zip((view, conv), outs):
+        np.testing.assert_allclose(out.scores, _plain_loop(model, prep, data.files), atol=1e-5)
+        assert model.conv.weight.is_contiguous() if model is view else model.layer1[0].weight.is_contiguous()

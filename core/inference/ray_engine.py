@@ -21,8 +21,8 @@ from torch import nn
 from core.datasets import EvalData, bad_image_error, coerce_channels, read_image
 from core.errors import VersusError, first_line
 from core.inference.loader import collate, prepare
-from core.inference.runner import (Progress, autocast, default_names, finish, forward, group_by_prep,
-                                   group_input, shared_size)
+from core.inference.runner import (Progress, autocast, default_names, finish, forward_any, group_by_prep,
+                                   group_input, set_memory_format, shared_size, wants_channels_last)
 from core.preprocessing import Preprocessing, batch_to_tensor
 
 CONNECT_TIMEOUT_S = 5.0
@@ -102,6 +102,9 @@ class _Predictor:
         torch.set_num_threads(max(1, threads))
         self.device = torch.device("cuda" if torch.cuda.is_available() and ray.get_gpu_ids() else "cpu")
         self.models = [_unpack(m).eval().to(self.device) for m in ray.get(models_ref)]
+        self.formats = [wants_channels_last(m) for m in self.models]
+        for m, cl in zip(self.models, self.formats):
+            set_memory_format(m, cl)
         self.preps, self.names, self.channels = preps, names, channels
         self.precision, self.keep_features = precision, keep_features
         self.groups, self.size = group_by_prep(preps), shared_size(preps)
@@ -137,13 +140,12 @@ class _Predictor:
         hooks = [_classifier_input_hook(m, feats[j]) if self.keep_features else None
                  for j, m in enumerate(self.models)]
         outs: list[torch.Tensor | None] = [None] * len(self.models)
-        cuda = self.device.type == "cuda"
         try:
             with torch.inference_mode(), autocast(self.device, self.precision):
                 for prep, members in self.groups.items():
-                    x = group_input(raw, prep, self.device, cuda)
+                    x = group_input(raw, prep, self.device, any(self.formats[j] for j in members))
                     for j in members:
-                        outs[j] = forward(self.models[j], x, self.names[j], lo)
+                        outs[j] = forward_any(self.models[j], x, self.names[j], lo, self.formats, j)
         finally:
             for h in hooks:
                 if h is not None:
@@ -199,9 +201,10 @@ def run_models_ray(models: list[nn.Module], preps: list[Preprocessing], data: Ev
     items = _items(data, batch_size)
     connect(address)
     actors, resources, threads = _plan(device)
+    actors = min(actors, len(items))
     models_ref = ray.put([_pack(m.cpu()) for m in models])
     with warnings.catch_warnings():  # max_restarts as a remote arg: deprecated from Ray 2.64 on
-        warnings.simplefilter("ignore")
+        warnings.simplefilter("ignore", DeprecationWarning)
         # actors are not restarted: a failure is reported, not retried with lost arguments
         ds = ray.data.from_items(items, override_num_blocks=len(items)).map_batches(
             _Predictor, batch_size=1, batch_format="numpy", concurrency=actors,

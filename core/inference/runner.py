@@ -74,6 +74,30 @@ def shared_size(preps: list[Preprocessing]) -> tuple[int, int] | None:
     return tuple(size) if size is not None else None
 
 
+def wants_channels_last(model: nn.Module) -> bool:
+    """Convolutional models run channels_last (faster with oneDNN on CPU and cuDNN on GPU)."""
+    return any(isinstance(m, nn.Conv2d) for m in model.modules())
+
+
+def set_memory_format(model: nn.Module, channels_last: bool) -> None:
+    """Put a model's 4-d weights in channels_last or back in the contiguous format."""
+    model.to(memory_format=torch.channels_last if channels_last else torch.contiguous_format)
+
+
+def forward_any(model: nn.Module, x: torch.Tensor, name: str, first_row: int, formats: list[bool],
+                j: int) -> torch.Tensor:
+    """forward() in model j's memory format; a model that fails channels_last (a .view() on its
+    activations, say) is put back to the contiguous format and tried again, once."""
+    if not formats[j]:
+        return forward(model, x.contiguous(), name, first_row)
+    try:
+        return forward(model, x, name, first_row)
+    except VersusError:
+        formats[j] = False
+        set_memory_format(model, False)
+        return forward(model, x.contiguous(), name, first_row)
+
+
 def group_input(raw: Batch, prep: Preprocessing, device: torch.device, channels_last: bool) -> torch.Tensor:
     """One preprocessing group's model input from a decoded batch, on device."""
     if isinstance(raw, list):
@@ -160,10 +184,10 @@ def run_models(
     workers = default_workers() if workers is None else workers
     groups = group_by_prep(preps)
     cuda = device.type == "cuda"
-    for m in models:
+    formats = [wants_channels_last(m) for m in models]  # True: channels_last
+    for m, cl in zip(models, formats):
         m.eval().to(device)
-        if cuda:
-            m.to(memory_format=torch.channels_last)
+        set_memory_format(m, cl)
     raws: list[list[torch.Tensor]] = [[] for _ in models]
     feats: list[list[torch.Tensor]] = [[] for _ in models]
     hooks = [(_classifier_input_hook(m, feats[j]) if keep_features else None) for j, m in enumerate(models)]
@@ -174,18 +198,20 @@ def run_models(
         with torch.inference_mode(), autocast(device, precision):
             for lo, hi, raw in _batches(data, batch_size, workers, shared_size(preps), device, gpu_jpeg):
                 for prep, members in groups.items():
-                    x = group_input(raw, prep, device, cuda)
+                    x = group_input(raw, prep, device, any(formats[j] for j in members))
                     for j in members:
-                        raws[j].append(forward(models[j], x, names[j], lo))
+                        raws[j].append(forward_any(models[j], x, names[j], lo, formats, j))
                 if progress is not None:
                     progress(hi, n, hi / max(time.perf_counter() - start, 1e-9))
     finally:
         for h in hooks:
             if h is not None:
                 h.remove()
+        for m in models:
+            set_memory_format(m, False)
         if cuda:
             for m in models:
-                m.to("cpu", memory_format=torch.contiguous_format)
+                m.to("cpu")
             torch.cuda.empty_cache()
     notes = (GPU_DECODE_NOTE,) if gpu_jpeg else ()
     return finish(raws, feats, names, precision, keep_features, notes)
