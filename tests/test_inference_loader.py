@@ -134,3 +134,36 @@ def test_models_run_channels_last_and_fall_back_when_they_cannot(mixed_folder):
     for model, out in zip((view, conv), outs):
         np.testing.assert_allclose(out.scores, _plain_loop(model, prep, data.files), atol=1e-5)
         assert model.conv.weight.is_contiguous() if model is view else model.layer1[0].weight.is_contiguous()
+
+
+def _decode_threads():
+    import threading
+
+    return [t for t in threading.enumerate() if t.name.startswith("versus-decode")]
+
+
+def test_ctrl_c_stops_cleanly_and_a_hung_worker_times_out(mixed_folder, monkeypatch):
+    import time
+
+    import core.inference.loader as loader_mod
+    from core.errors import VersusError
+
+    data = load_data(f"imagefolder:{mixed_folder}")
+    model, prep = _convnet(1, 0), Preprocessing((28, 28), 1)
+
+    def interrupt(done, total, rate):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_models([model], [prep], data, torch.device("cpu"), batch_size=4, workers=2, progress=interrupt)
+    deadline = time.monotonic() + 10
+    while _decode_threads() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _decode_threads() == []  # the workers ended with the run
+
+    read = data.loader
+    data.loader = lambda i: time.sleep(3) if i == 9 else read(i)
+    monkeypatch.setattr(loader_mod, "DECODE_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(loader_mod.file_batches, "__defaults__", (False, 0.5))
+    with pytest.raises(VersusError, match=r"^Decoding images 8-11 of imagefolder:.* took over 0.5 s; a worker appears to hang\.$"):
+        run_models([model], [prep], data, torch.device("cpu"), batch_size=4, workers=2)

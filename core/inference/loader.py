@@ -105,7 +105,7 @@ def file_batches(data: EvalData, batch_size: int, workers: int, size: tuple[int,
                     tensors.extend(fut.result(timeout=timeout))
                 except FutureTimeout:
                     raise VersusError(
-                        f"Decoding images {lo}-{hi - 1} of {data.name} took over {timeout:.0f} s; "
+                        f"Decoding images {lo}-{hi - 1} of {data.name} took over {timeout:g} s; "
                         "a worker appears to hang."
                     ) from None
             batch = collate(tensors, size)
