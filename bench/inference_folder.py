@@ -117,7 +117,7 @@ def main() -> None:
     scale = float(os.environ.get("BENCH_SCALE", "1"))
     print(f"cores: {len(os.sched_getaffinity(0))}, torch threads: {torch.get_num_threads()}, "
           f"load average at start: {os.getloadavg()[0]:.1f}")
-    print("compute: both models on pre-decoded tensors, plain (contiguous) / channels_last, best batch of 64, 256")
+    print("compute: both models on pre-decoded tensors at batch 64, plain (contiguous) / channels_last")
     print(f"{'model':<20}{'images':>7}{'versus':>9}{'user loop':>11}{'compute':>15}{'ray':>8}"
           f"{'vs/user':>9}{'vs/compute':>12}{'ray/vs':>8}   (pairs/s)")
     ray_started = None
@@ -127,11 +127,11 @@ def main() -> None:
             tmp = Path(tmp)
             root = make_folder(tmp / "data", n)
             ckpts = make_checkpoints(arch, tmp)
-            versus(arch, ckpts, root, InferenceOptions())  # warm-up: imports, first allocations
+            versus(arch, ckpts, make_folder(tmp / "warm", 20), InferenceOptions())  # imports, first allocations
             t_versus = versus(arch, ckpts, root, InferenceOptions())
             t_user = user_loop(arch, ckpts, root)
-            t_plain = min(compute_limit(arch, ckpts, root, b, False) for b in (BATCH, 256))
-            t_compute = min(compute_limit(arch, ckpts, root, b, True) for b in (BATCH, 256))
+            t_plain = compute_limit(arch, ckpts, root, BATCH, False)
+            t_compute = compute_limit(arch, ckpts, root, BATCH, True)
             if ray_started is None:
                 import ray
 
