@@ -16,6 +16,7 @@ from core.checkpoints import Checkpoint, load_checkpoint
 from core.datasets import EvalData
 from core.errors import VersusError
 from core.inference import InferenceOptions, Progress, pick_device, run_engine
+from core.inference.runner import run_warnings
 from core.predictions import Predictions
 from core.preprocessing import Preprocessing
 from core.tables import FILE_SUFFIXES, TABLE_SUFFIX, ColumnMap, load_predictions_file, load_table_file
@@ -110,9 +111,9 @@ def _predictions(r: ResolvedModel, data: EvalData, scores: np.ndarray, feats: np
             "epoch": r.checkpoint.epoch, "format": r.checkpoint.format, "arch": r.arch_label,
             "arch_note": r.arch_note, "preprocessing": r.prep.as_dict(), "data": data.name,
             "content_key": key}
-    run_meta = dict(run_meta or {})
-    meta["warnings"] = list(data.warnings) + run_meta.pop("warnings", [])
+    run_meta = {k: v for k, v in (run_meta or {}).items() if k != "warnings"}
     meta.update(run_meta)  # precision, score_conversion (core/inference)
+    meta["warnings"] = list(data.warnings) + run_warnings(r.source.display(), run_meta)
     return Predictions(data.ids, data.truth, scores, data.class_names, samples=data,
                        features=feats, meta=meta)
 
@@ -162,8 +163,9 @@ def evaluate(
 
 
 def _meta_array(meta: dict) -> np.ndarray:
-    """A run's meta (precision, score conversion, warnings) as bytes the array cache can hold."""
-    return np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    """A run's meta (precision, score conversion; not the sentences, which name the model) as
+    bytes the array cache can hold."""
+    return np.frombuffer(json.dumps({k: v for k, v in meta.items() if k != "warnings"}).encode(), dtype=np.uint8)
 
 
 def _meta_of(arrays: dict[str, np.ndarray]) -> dict:

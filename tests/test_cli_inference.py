@@ -1,6 +1,7 @@
 """The inference flags on the command line: checked before any work, warnings on stderr and in
 summary.json, progress lines on a pipe, a bad image one sentence or skipped."""
 import json
+import os
 import subprocess
 import sys
 
@@ -14,8 +15,6 @@ from tests.helpers import write_imagefolder
 
 
 def _run(*args, env=None):
-    import os
-
     return subprocess.run([sys.executable, "-m", "core", "compare", *args], capture_output=True, text=True,
                           timeout=300, env={**os.environ, **(env or {})})
 
@@ -67,3 +66,6 @@ def test_folder_with_a_truncated_image_and_a_probability_model(tmp_path):
     assert any(line.startswith("Inference: 59/59 images") for line in r.stderr.splitlines())  # not a tty
     summary = json.loads((tmp_path / "o2" / "summary.json").read_text())
     assert summary["n"] == 59 and summary["warnings"] == [w[len("warning: "):] for w in warnings]
+    # from the cache: the same warnings (the score conversion is stored with the scores)
+    again = _run(*common, "--skip-bad-images", "--out", str(tmp_path / "o3"))
+    assert again.returncode == 0 and json.loads((tmp_path / "o3" / "summary.json").read_text())["warnings"] == summary["warnings"]

@@ -138,21 +138,33 @@ def autocast(device: torch.device, precision: str) -> contextlib.AbstractContext
 
 
 def finish(raws: list[list[torch.Tensor]], feats: list[list[torch.Tensor]], names: list[str],
-           precision: str, keep_features: bool, notes: tuple[str, ...] = ()) -> list[ModelOutput]:
+           precision: str, keep_features: bool, gpu_decoded: bool = False) -> list[ModelOutput]:
     """Concatenate each model's raw outputs and turn them into probabilities with a record of how."""
     outs = []
     for j, name in enumerate(names):
         raw = torch.cat(raws[j]).numpy() if raws[j] else np.zeros((0, 0), np.float32)
         how = sc.conversion(raw)
-        warnings = [w for w in (sc.conversion_warning(name, how),) if w] + list(notes)
-        if precision != "fp32":
-            warnings.append(f"{name} ran in {precision}; its scores can differ from fp32 in the last digits.")
+        meta: dict[str, Any] = {"precision": precision, "score_conversion": how}
+        if gpu_decoded:
+            meta["jpeg_decoded_on_gpu"] = True
+        meta["warnings"] = run_warnings(name, meta)
         outs.append(ModelOutput(
             sc.to_probabilities(raw, how) if raw.size else raw,
             torch.cat(feats[j]).numpy() if keep_features and feats[j] else None,
-            {"precision": precision, "score_conversion": how, "warnings": warnings},
+            meta,
         ))
     return outs
+
+
+def run_warnings(name: str, meta: dict[str, Any]) -> list[str]:
+    """The sentences a user must see about one model's run (rebuilt from meta, so a cached
+    result names the model as it is called now)."""
+    warnings = [w for w in (sc.conversion_warning(name, meta.get("score_conversion", sc.SOFTMAX)),) if w]
+    if meta.get("precision", "fp32") != "fp32":
+        warnings.append(f"{name} ran in {meta['precision']}; its scores can differ from fp32 in the last digits.")
+    if meta.get("jpeg_decoded_on_gpu"):
+        warnings.append(GPU_DECODE_NOTE)
+    return warnings
 
 
 def default_names(models: list[nn.Module], names: list[str] | None) -> list[str]:
@@ -213,8 +225,7 @@ def run_models(
             for m in models:
                 m.to("cpu")
             torch.cuda.empty_cache()
-    notes = (GPU_DECODE_NOTE,) if gpu_jpeg else ()
-    return finish(raws, feats, names, precision, keep_features, notes)
+    return finish(raws, feats, names, precision, keep_features, gpu_jpeg)
 
 
 GPU_DECODE_NOTE = ("The JPEG images were decoded on the GPU (nvJPEG); pixel values can differ slightly "
