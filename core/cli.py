@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--mean", help="normalization mean, comma separated")
     c.add_argument("--std", help="normalization std, comma separated")
     c.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    c.add_argument("--batch-size", type=int, default=256)
+    c.add_argument("--batch-size", type=int, default=None, help="default 64 on CPU, 256 on a GPU")
     c.add_argument("--trust", action="store_true", help="allow full pickles that can run code")
     c.add_argument("--intersect", action="store_true", help="compare on the ids A and B share")
     c.add_argument("--out", required=True, help="output folder")

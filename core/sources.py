@@ -123,7 +123,7 @@ def evaluate(
     data: EvalData,
     over: PrepOverrides = PrepOverrides(),
     device: str = "auto",
-    batch_size: int = 256,
+    batch_size: int | None = None,
     keep_features: bool = False,
     cache: ArrayCache | None = None,
     progress: Progress | None = None,
