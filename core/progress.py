@@ -1,5 +1,6 @@
 """Progress of long work on stderr: a bar with images/s and time left on a terminal, plain
-lines every few seconds otherwise. The app's bar shows the same text (progress_text)."""
+lines every few seconds otherwise (none for work done within the first few seconds, so a quick
+run's stderr holds only what matters: warnings, or the one error line). The app's bar shows the same text (progress_text)."""
 from __future__ import annotations
 
 import sys
@@ -33,7 +34,8 @@ class ProgressBar:
                  width: int = 28) -> None:
         self.label, self.stream, self.every_s, self.width = label, stream or sys.stderr, every_s, width
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self._last = time.monotonic()  # the first plain line after every_s: quick runs print one line
+        self._last = time.monotonic()  # the first plain line after every_s: quick runs print none
+        self._printed = False
 
     def __call__(self, done: int, total: int, rate: float) -> None:
         text = progress_text(done, total, rate)
@@ -45,7 +47,7 @@ class ProgressBar:
             self.stream.flush()
             return
         now = time.monotonic()
-        if finished or now - self._last >= self.every_s:
-            self._last = now
+        if (finished and self._printed) or (not finished and now - self._last >= self.every_s):
+            self._last, self._printed = now, True
             self.stream.write(f"{self.label}: {text}\n")
             self.stream.flush()

@@ -55,15 +55,14 @@ def test_folder_with_a_truncated_image_and_a_probability_model(tmp_path):
               "--workers", "2"]
     r = _run(*common, "--out", str(tmp_path / "o1"))
     rel = bad.relative_to(data).as_posix()
-    errors = [line for line in r.stderr.splitlines() if not line.startswith("Inference")]
-    assert r.returncode == 2 and errors == [f"error: The image {rel} cannot be used ({REASON}); remove it "
+    assert r.returncode == 2 and r.stderr.splitlines() == [f"error: The image {rel} cannot be used ({REASON}); remove it "
                                             "or pass --skip-bad-images."], r.stderr
     r = _run(*common, "--skip-bad-images", "--out", str(tmp_path / "o2"))
     assert r.returncode == 0, r.stderr
     warnings = [line for line in r.stderr.splitlines() if line.startswith("warning: ")]
     assert any(f"Skipped 1 bad image" in w and rel in w for w in warnings)
     assert any(f"{scripted} already outputs probabilities" in w for w in warnings)
-    assert any(line.startswith("Inference: 59/59 images") for line in r.stderr.splitlines())  # not a tty
+    assert [line for line in r.stderr.splitlines() if not line.startswith("warning: ")] == []  # quick: no progress
     summary = json.loads((tmp_path / "o2" / "summary.json").read_text())
     assert summary["n"] == 59 and summary["warnings"] == [w[len("warning: "):] for w in warnings]
     # from the cache: the same warnings (the score conversion is stored with the scores)
