@@ -12,6 +12,8 @@ from core.comparison import Comparison
 from core.datasets import EvalData, load_data
 from core.errors import VersusError
 from core.gate import GateFailed, add_gate_args, apply_gate, check_gate_args
+from core.inference import add_inference_args, options_from_args
+from core.progress import ProgressBar
 from core.preprocessing import parse_floats, parse_size
 from core.export import write_predictions
 from core.model_cli import add_side_notes, add_sources, model_sources, say_warnings
@@ -43,10 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--mean", help="normalization mean, comma separated")
     c.add_argument("--std", help="normalization std, comma separated")
     c.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    c.add_argument("--batch-size", type=int, default=256)
+    c.add_argument("--batch-size", type=int, default=None, help="default 64 on CPU, 256 on a GPU")
     c.add_argument("--trust", action="store_true", help="allow full pickles that can run code")
     c.add_argument("--intersect", action="store_true", help="compare on the ids A and B share")
     c.add_argument("--out", required=True, help="output folder")
+    add_inference_args(c)
     add_gate_args(c)
     add_series_parser(sub)
     return parser
@@ -68,16 +71,17 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
         raise VersusError(f"--out {out} exists and is not a folder.")
     over = _overrides(args)
     check_gate_args(args)
+    options = options_from_args(args)
 
     def data_for_checkpoints() -> EvalData:
-        data = load_data(args.data)
+        data = load_data(args.data, options.max_pixels, options.skip_bad_images)
         for name in data.skipped[:1]:
             print(f"note: skipped {len(data.skipped)} non-image files (first: {name})", file=sys.stderr)
         return data
 
     src_a, src_b = model_sources(args)
     (pa, pb), data = load_sources([src_a, src_b], data_for_checkpoints, over=over, device=args.device,
-                                  batch_size=args.batch_size)
+                                  batch_size=args.batch_size, options=options, progress=ProgressBar())
     add_side_notes(pa, pb, data)
     cmp = Comparison.build(pa, pb, intersect=args.intersect)
     summary = summarize(cmp, args.a, args.b, preprocessing={"a": pa.meta["preprocessing"],
@@ -85,6 +89,8 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
                         architecture={"a": pa.meta["arch_note"], "b": pb.meta["arch_note"]},
                         epoch={"a": pa.meta["epoch"], "b": pb.meta["epoch"]}, data=data.name)
     add_sources(summary, pa, pb)
+    if options.precision != "fp32":
+        summary["precision"] = options.precision
     try:
         out.mkdir(parents=True, exist_ok=True)
         (out / "summary.json").write_text(json.dumps(summary, indent=2))

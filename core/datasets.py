@@ -8,6 +8,8 @@ import io
 import os
 import pickle
 import struct
+import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -28,7 +30,9 @@ class EvalData:
 
     `native_size` is (H, W) when every image has the same size, `default_size` the size a
     model should see by default, `native_channels` 1 or 3; `array` holds every image when the
-    set lives in memory (then batches are sliced, not decoded one by one).
+    set lives in memory (then batches are sliced, not decoded one by one); `files` the image
+    file behind each row when the set is a folder on disk; `warnings` sentences a user must see
+    (bad images skipped).
     """
 
     name: str
@@ -42,6 +46,8 @@ class EvalData:
     default_size: tuple[int, int] | None = None
     skipped: list[str] = field(default_factory=list)
     array: np.ndarray | None = None
+    files: tuple[Path, ...] | None = None
+    warnings: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -91,53 +97,123 @@ def load_digits_test() -> EvalData:
 GRAY_MODES = ("1", "L", "I", "I;16", "F")
 
 
-def read_image(source: Path | io.BytesIO) -> np.ndarray:
-    """An image file's pixels as uint8 HxW (gray) or HxWx3 (RGB)."""
-    with Image.open(source) as im:
-        return np.asarray(im.convert("L") if im.mode in GRAY_MODES else im.convert("RGB"), dtype=np.uint8)
+DEFAULT_MAX_PIXELS = 89_478_485  # Pillow's warning limit; --max-pixels moves it, up to Pillow's hard limit
+BOMB = (f"over the limit of Pillow's decompression-bomb guard ({2 * Image.MAX_IMAGE_PIXELS:,} pixels), "
+        "which --max-pixels cannot raise")
 
 
-def load_imagefolder(root: str | os.PathLike) -> EvalData:
-    """root/<class>/<image>: classes are the sorted subfolder names. Files that are not
-    readable images are skipped and listed in `skipped`."""
+def read_image(source: Path | io.BytesIO, max_pixels: int | None = None) -> np.ndarray:
+    """An image file's pixels as uint8 HxW (gray) or HxWx3 (RGB); more than max_pixels pixels
+    (a decompression bomb) is a ValueError."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        with Image.open(source) as im:
+            _check_pixels(im, max_pixels)
+            return np.asarray(im.convert("L") if im.mode in GRAY_MODES else im.convert("RGB"), dtype=np.uint8)
+
+
+def _check_pixels(im: Image.Image, max_pixels: int | None) -> None:
+    if max_pixels is not None and im.width * im.height > max_pixels:
+        raise ValueError(f"{im.width}x{im.height} pixels is over the limit of {max_pixels:,} (--max-pixels)")
+
+
+def _probe(path: Path, max_pixels: int, full: bool) -> tuple[tuple[int, int], str]:
+    """(H, W) and "L"/"RGB" of an image file from its header (full: decode it all, which finds
+    truncated files); any problem is a ValueError or OSError with the reason."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            with Image.open(path) as im:
+                _check_pixels(im, max_pixels)
+                if full:
+                    im.load()
+                return (im.height, im.width), ("L" if im.mode in GRAY_MODES else "RGB")
+        except Image.DecompressionBombError:
+            raise ValueError(BOMB) from None
+        except UnidentifiedImageError:
+            raise ValueError("not a readable image") from None
+        except SyntaxError as exc:  # Pillow's parsers raise it for damaged headers
+            raise ValueError(first_line(exc)) from None
+
+
+def bad_image_error(rel: str, reason: str) -> VersusError:
+    """The one sentence for an image file that cannot be used."""
+    return VersusError(f"The image {rel} cannot be used ({reason}); remove it or pass --skip-bad-images.")
+
+
+def load_imagefolder(root: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS,
+                     skip_bad_images: bool = False) -> EvalData:
+    """root/<class>/<image>: classes are the sorted subfolder names. Files without an image
+    suffix are skipped and listed in `skipped`. An image that cannot be read, is truncated or
+    has more than max_pixels pixels is one error naming it, or, with skip_bad_images, skipped
+    and said in `warnings` (then every image is decoded once here, to find truncated files)."""
+    if max_pixels < 1:
+        raise VersusError(f"--max-pixels must be a positive number of pixels, not {max_pixels}.")
     base = Path(root).expanduser()
     if not base.is_dir():
         raise VersusError(f"The image folder {root} does not exist.")
     classes = sorted(d.name for d in base.iterdir() if d.is_dir() and not d.name.startswith("."))
     if not classes:
         raise VersusError(f"The image folder {root} has no class subfolders (expected {root}/<class>/<image>).")
-    files, truth, skipped = [], [], []
-    h = hashlib.sha256()
-    sizes, modes = set(), set()
+    listed, skipped = [], []
     for k, cls in enumerate(classes):
         for f in sorted((base / cls).rglob("*"), key=lambda p: str(p)):
             if not f.is_file() or f.name.startswith("."):
                 continue
-            rel = f.relative_to(base).as_posix()
             if f.suffix.lower() not in IMAGE_SUFFIXES:
-                skipped.append(rel)
+                skipped.append(f.relative_to(base).as_posix())
                 continue
-            try:
-                with Image.open(f) as im:
-                    sizes.add((im.height, im.width))
-                    modes.add("L" if im.mode in GRAY_MODES else "RGB")
-            except (UnidentifiedImageError, OSError):
-                skipped.append(rel)
-                continue
-            files.append(f)
-            truth.append(k)
-            h.update(rel.encode() + b"\0" + file_sha256(f).encode())
+            listed.append((f, k))
+
+    def probe(item: tuple[Path, int]) -> tuple[tuple[int, int], str] | str:
+        try:
+            return _probe(item[0], max_pixels, skip_bad_images)
+        except (ValueError, OSError, EOFError) as exc:
+            return first_line(exc, 120)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        probed = list(pool.map(probe, listed))
+    files, truth, bad = [], [], []
+    h = hashlib.sha256()
+    sizes, modes = set(), set()
+    for (f, k), result in zip(listed, probed):
+        rel = f.relative_to(base).as_posix()
+        if isinstance(result, str):
+            if not skip_bad_images:
+                raise bad_image_error(rel, result)
+            bad.append(f"{rel} ({result})")
+            continue
+        sizes.add(result[0])
+        modes.add(result[1])
+        files.append(f)
+        truth.append(k)
+        h.update(rel.encode() + b"\0" + file_sha256(f).encode())
     if not files:
         raise VersusError(f"The image folder {root} holds no readable images under its class folders.")
+    notes = []
+    if bad:
+        shown = "; ".join(bad[:10]) + ("; ..." if len(bad) > 10 else "")
+        notes.append(f"Skipped {len(bad)} bad image{'s' if len(bad) > 1 else ''} in {root} "
+                     f"(--skip-bad-images): {shown}.")
     size = next(iter(sizes)) if len(sizes) == 1 else None
     channels = 1 if modes == {"L"} else 3
     ids = [f.relative_to(base).as_posix() for f in files]
+
+    def load(i: int) -> np.ndarray:
+        try:
+            return coerce_channels(read_image(files[i], max_pixels), channels)
+        except Image.DecompressionBombError:
+            raise bad_image_error(ids[i], BOMB) from None
+        except (ValueError, OSError, EOFError, SyntaxError) as exc:
+            raise bad_image_error(ids[i], first_line(exc, 120)) from None
+
     return EvalData(f"imagefolder:{base}", np.array(ids, dtype=object), np.array(truth, np.int64),
-                    classes, lambda i: _coerce(read_image(files[i]), channels), f"imagefolder:{h.hexdigest()}",
-                    size, channels, size, skipped)
+                    classes, load, f"imagefolder:{h.hexdigest()}", size, channels, size, skipped,
+                    files=tuple(files), warnings=notes)
 
 
-def _coerce(img: np.ndarray, channels: int) -> np.ndarray:
+def coerce_channels(img: np.ndarray, channels: int) -> np.ndarray:
+    """A gray HxW image as HxWx3 when the set is RGB (channels 3); else unchanged."""
     if channels == 3 and img.ndim == 2:
         return np.repeat(img[:, :, None], 3, axis=2)
     return img
@@ -235,10 +311,25 @@ def load_cifar(kind: str, root: str | os.PathLike) -> EvalData:
     if missing:
         raise VersusError(f"{kind} needs {' and '.join(missing)}; not found.")
     batch, meta = _read_cifar_batch(test_path), _read_cifar_batch(meta_path)
-    labels = batch.get("labels", batch.get("fine_labels"))
-    data = np.asarray(batch["data"], np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+    label_key = "labels" if kind == "cifar10" else "fine_labels"
+    if not isinstance(batch, dict) or "data" not in batch or label_key not in batch:
+        raise VersusError(f"{test_path} is damaged: it lacks the 'data' and '{label_key}' entries of a CIFAR batch.")
+    if not isinstance(meta, dict) or not isinstance(meta.get(key), (list, tuple)):
+        raise VersusError(f"{meta_path} is damaged: it lacks the '{key}' list of class names.")
+    try:
+        raw = np.asarray(batch["data"])
+        labels = np.asarray(batch[label_key])
+        if raw.dtype != np.uint8 or raw.ndim != 2 or raw.shape[1] != 3072:
+            raise ValueError(f"'data' is {raw.dtype} {raw.shape}, not uint8 N x 3072")
+        if labels.shape != (len(raw),) or not np.issubdtype(labels.dtype, np.integer):
+            raise ValueError(f"'{label_key}' holds {labels.shape} {labels.dtype}, not {len(raw)} integer labels")
+        if len(labels) and (labels.min() < 0 or labels.max() >= len(meta[key])):
+            raise ValueError(f"a label lies outside the {len(meta[key])} classes")
+    except (ValueError, TypeError) as exc:
+        raise VersusError(f"{test_path} is damaged: {first_line(exc)}.") from None
+    data = raw.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
     digest = hashlib.sha256(file_sha256(test_path).encode()).hexdigest()
-    return _array_data(kind, data, np.asarray(labels, np.int64), [f"{kind}-test-{i:05d}" for i in range(len(data))],
+    return _array_data(kind, data, labels.astype(np.int64), [f"{kind}-test-{i:05d}" for i in range(len(data))],
                        [str(c) for c in meta[key]], f"{kind}:{digest}")
 
 
@@ -253,8 +344,23 @@ def load_svhn(root: str | os.PathLike) -> EvalData:
         mat = loadmat(path)
     except Exception as exc:
         raise VersusError(f"{path} is not a readable .mat file ({first_line(exc)}).") from None
-    images = np.transpose(mat["X"], (3, 0, 1, 2)).astype(np.uint8)
-    labels = mat["y"].astype(np.int64).ravel() % 10
+    try:
+        x, y = mat["X"], mat["y"]
+        if not isinstance(x, np.ndarray) or x.ndim != 4 or x.shape[:3] != (32, 32, 3):
+            raise ValueError(f"'X' has shape {getattr(x, 'shape', None)}, not 32 x 32 x 3 x N")
+        if not np.issubdtype(x.dtype, np.integer) and not np.issubdtype(x.dtype, np.floating):
+            raise ValueError(f"'X' holds {x.dtype}, not pixels")
+        y = np.asarray(y).ravel()
+        if len(y) != x.shape[3] or not np.issubdtype(y.dtype, np.number) or not np.all(np.isfinite(y)):
+            raise ValueError(f"'y' holds {len(y)} {y.dtype} values for {x.shape[3]} images")
+        if len(y) and (y.min() < 0 or y.max() > 10):
+            raise ValueError("a label lies outside 0..10")
+    except KeyError as exc:
+        raise VersusError(f"{path} is damaged: it lacks the {exc} entry of SVHN's test_32x32.mat.") from None
+    except ValueError as exc:
+        raise VersusError(f"{path} is damaged: {first_line(exc)}.") from None
+    images = np.transpose(x, (3, 0, 1, 2)).astype(np.uint8)
+    labels = y.astype(np.int64) % 10
     return _array_data("svhn", images, labels, [f"svhn-test-{i:05d}" for i in range(len(images))],
                        [str(k) for k in range(10)], f"svhn:{file_sha256(path)}")
 
@@ -274,13 +380,14 @@ def parse_data(spec: str) -> tuple[str, str]:
     return kind, path
 
 
-def load_data(spec: str) -> EvalData:
-    """The evaluation set named by a DATA spec (see DESIGN.md)."""
+def load_data(spec: str, max_pixels: int = DEFAULT_MAX_PIXELS, skip_bad_images: bool = False) -> EvalData:
+    """The evaluation set named by a DATA spec (see DESIGN.md); max_pixels and skip_bad_images
+    apply to image folders (load_imagefolder)."""
     kind, path = parse_data(spec)
     if kind == "digits":
         return load_digits_test()
     if kind == "imagefolder":
-        return load_imagefolder(path)
+        return load_imagefolder(path, max_pixels, skip_bad_images)
     if kind in MNIST_FOLDER:
         return load_mnist_family(kind, path)
     if kind in ("cifar10", "cifar100"):

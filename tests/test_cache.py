@@ -10,16 +10,16 @@ from core.sources import CheckpointSource, evaluate
 
 
 def _calls(monkeypatch):
-    import core.sources
+    import core.inference.runner
 
     calls = []
-    real = core.sources.run_models
+    real = core.inference.runner.run_models
 
     def counting(models, *a, **k):
         calls.append(len(models))
         return real(models, *a, **k)
 
-    monkeypatch.setattr(core.sources, "run_models", counting)
+    monkeypatch.setattr(core.inference.runner, "run_models", counting)
     return calls
 
 

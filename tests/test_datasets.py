@@ -44,9 +44,12 @@ def test_imagefolder_skips_non_images_and_says_so(tmp_path):
     rel = write_imagefolder(tmp_path, images, labels, ["cat", "dog", "eel"])
     (tmp_path / "cat" / "notes.txt").write_text("not an image")
     (tmp_path / "dog" / "broken.png").write_bytes(b"not a png")
-    d = load_data(f"imagefolder:{tmp_path}")
+    with pytest.raises(VersusError, match=r"^The image dog/broken.png cannot be used .*--skip-bad-images\.$"):
+        load_data(f"imagefolder:{tmp_path}")
+    d = load_data(f"imagefolder:{tmp_path}", skip_bad_images=True)
     assert d.class_names == ["cat", "dog", "eel"] and len(d) == 9
-    assert sorted(d.skipped) == ["cat/notes.txt", "dog/broken.png"]
+    assert d.skipped == ["cat/notes.txt"]
+    assert len(d.warnings) == 1 and "Skipped 1 bad image" in d.warnings[0] and "dog/broken.png" in d.warnings[0]
     k = list(d.ids).index(rel[4])
     np.testing.assert_array_equal(d.image(k), images[4])
     assert d.truth[k] == labels[4] and d.native_size == (20, 20) and d.native_channels == 3

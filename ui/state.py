@@ -11,6 +11,7 @@ from core.comparison import Comparison, IdMismatch
 from core.datasets import EvalData, load_data, parse_data
 from core.errors import VersusError
 from core.predictions import Predictions
+from core.progress import progress_text
 from core.sources import CheckpointSource, TableSource, evaluate, load_table_source, shared_data
 from core.sources.naming import add_side_notes
 from ui.lru import BoundedLRU
@@ -77,7 +78,7 @@ def _pair(s: Settings, data: EvalData) -> tuple[Predictions, Predictions]:
         bar = st.empty()
 
         def progress(done: int, total: int, rate: float) -> None:
-            bar.progress(done / max(total, 1), text=f"Inference: {done}/{total} images, {rate:,.0f} images/s")
+            bar.progress(done / max(total, 1), text=f"Inference: {progress_text(done, total, rate)}")
 
         try:
             return tuple(evaluate([s.a, s.b], data, s.over, s.device, s.batch_size, progress=progress))

@@ -2,6 +2,7 @@
 evaluated here in one pass with an on-disk cache, logged predictions read."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
@@ -12,7 +13,8 @@ from torch import nn
 from core.cache import ArrayCache, make_key
 from core.datasets import EvalData
 from core.errors import VersusError
-from core.inference import Progress, pick_device, run_models
+from core.inference import InferenceOptions, Progress, pick_device, run_engine
+from core.inference.runner import run_warnings
 from core.predictions import Predictions
 from core.preprocessing import Preprocessing
 from core.sources.model import LoadedModel
@@ -21,12 +23,12 @@ from core.sources.registry import KINDS, Kind, kind_named, recognize, register, 
 from core.sources.prep import align_classes, guessed_warnings, probe_warnings, settle_preprocessing
 from core.tables import FILE_SUFFIXES, ColumnMap, load_predictions_file, load_table_file
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3  # 3: probabilities are no longer softmaxed again; run meta stored with the scores
 
 __all__ = [
     "CheckpointSource", "TableSource", "PrepOverrides", "Kind", "KINDS", "LoadedModel", "evaluate",
     "load_sources", "load_table_source", "parse_source", "resolve_model", "shared_data",
-    "table_data", "short_names", "side_summary", "preprocessing_words", "register", "recognize", "kind_named", "url_fields", "run_models",
+    "table_data", "short_names", "side_summary", "preprocessing_words", "register", "recognize", "kind_named", "url_fields", "run_engine",
 ]
 
 
@@ -114,7 +116,7 @@ def resolve_model(src: CheckpointSource, data: EvalData, over: PrepOverrides) ->
 
 
 def _predictions(r: ResolvedModel, data: EvalData, scores: np.ndarray, feats: np.ndarray | None,
-                 key: str) -> Predictions:
+                 key: str, run_meta: dict | None = None) -> Predictions:
     if scores.shape[1] != len(data.class_names):
         raise VersusError(
             f"{r.source.display()} outputs {scores.shape[1]} classes but the data has "
@@ -122,11 +124,14 @@ def _predictions(r: ResolvedModel, data: EvalData, scores: np.ndarray, feats: np
         )
     m = r.loaded
     scores, note = align_classes(scores, m.extra.get("class_names"), data.class_names, r.source.display())
+    run_meta = {k: v for k, v in (run_meta or {}).items() if k != "warnings"}
     meta = {"source": r.source.display(), "path": str(Path(r.source.path).expanduser().resolve()),
             "checkpoint_sha256": m.extra.get("checkpoint_sha256", m.identity), "epoch": m.epoch,
             "format": m.format, "arch": m.arch_label, "arch_note": m.arch_note,
             "preprocessing": {**r.prep.as_dict(), "from": dict(r.origins)}, "data": data.name,
-            "content_key": key, "warnings": list(r.warnings) + ([note] if note else [])}
+            "content_key": key, **run_meta}  # run_meta: precision, score_conversion (core/inference)
+    meta["warnings"] = (list(data.warnings) + list(r.warnings) + ([note] if note else [])
+                        + run_warnings(r.source.display(), run_meta))
     return Predictions(data.ids, data.truth, scores, data.class_names, samples=data,
                        features=feats, meta=meta)
 
@@ -136,21 +141,23 @@ def evaluate(
     data: EvalData,
     over: PrepOverrides = PrepOverrides(),
     device: str = "auto",
-    batch_size: int = 256,
+    batch_size: int | None = None,
     keep_features: bool = True,
     cache: ArrayCache | None = None,
     progress: Progress | None = None,
     probe: bool = True,
+    options: InferenceOptions = InferenceOptions(),
 ) -> list[Predictions]:
     """Predictions of each checkpoint on data; cached results are reused and the rest are
-    computed together in one pass over the data. With probe, each model's preprocessing is
-    also scored against a few candidates on a sample (core/probe.py), cached likewise."""
+    computed together in one pass over the data (on the engine options name). With probe, each
+    model's preprocessing is also scored against a few candidates on a sample (core/probe.py),
+    cached likewise."""
     if len(data) == 0:
         raise VersusError("The evaluation data holds no examples.")
     torch_device = pick_device(device)  # a bad device is an error even when every result is cached
     resolved = [resolve_model(s, data, over) for s in sources]
     cache = cache if cache is not None else ArrayCache()
-    keys = [make_key({**r.identity, "features": keep_features}) for r in resolved]
+    keys = [make_key({**r.identity, **options.cache_identity(), "features": keep_features}) for r in resolved]
     found = [cache.get(k) for k in keys]
     todo = [j for j, f in enumerate(found) if f is None or len(f["scores"]) != len(data)]
     # Same checkpoint, same identity: compute once.
@@ -159,10 +166,11 @@ def evaluate(
         unique.setdefault(keys[j], j)
     if unique:
         idx = list(unique.values())
-        outs = run_models([resolved[j].module for j in idx], [resolved[j].prep for j in idx], data,
-                          torch_device, batch_size, keep_features, progress)
+        outs = run_engine(options, [resolved[j].module for j in idx], [resolved[j].prep for j in idx], data,
+                          torch_device, batch_size, keep_features, progress,
+                          names=[resolved[j].source.display() for j in idx])
         for j, out in zip(idx, outs):
-            arrays = {"scores": out.scores}
+            arrays = {"scores": out.scores, "run_meta": _meta_array(out.meta)}
             if out.features is not None:
                 arrays["features"] = out.features
             cache.put(keys[j], arrays)
@@ -173,8 +181,21 @@ def evaluate(
         progress(len(data), len(data), 0.0)
     if probe:
         for r in resolved:
-            r.warnings += probe_warnings(r, data, torch_device, batch_size, cache)
-    return [_predictions(r, data, f["scores"], f.get("features"), k) for r, f, k in zip(resolved, found, keys)]
+            r.warnings += probe_warnings(r, data, torch_device, batch_size or 64, cache)
+    return [_predictions(r, data, f["scores"], f.get("features"), k, _meta_of(f))
+            for r, f, k in zip(resolved, found, keys)]
+
+
+def _meta_array(meta: dict) -> np.ndarray:
+    """A run's meta (precision, score conversion; not the sentences, which name the model) as
+    bytes the array cache can hold."""
+    return np.frombuffer(json.dumps({k: v for k, v in meta.items() if k != "warnings"}).encode(), dtype=np.uint8)
+
+
+def _meta_of(arrays: dict[str, np.ndarray]) -> dict:
+    """The run meta stored with cached scores ({} for entries written before it was stored)."""
+    raw = arrays.get("run_meta")
+    return json.loads(raw.tobytes().decode()) if raw is not None else {}
 
 
 # ---- specs to sources, through the registry -------------------------------------------------
