@@ -1,24 +1,23 @@
-"""The command line: python -m core compare ... (see DESIGN.md for the contract)."""
+"""The command line: python -m core compare | series (the contract is in docs/cli.md).
+
+Arguments are parsed and every one of them checked before torch or any model code is imported
+and before any cache is looked at, so a mistyped flag is answered in well under a second."""
 from __future__ import annotations
 
 import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from core.cli_series import add_series_parser, series_main
-from core.comparison import Comparison
-from core.datasets import EvalData, load_data
 from core.errors import VersusError
 from core.gate import GateFailed, add_gate_args, apply_gate, check_gate_args
-from core.inference import add_inference_args, options_from_args
-from core.progress import ProgressBar
-from core.preprocessing import parse_floats, parse_size
-from core.export import write_predictions
-from core.model_cli import add_side_notes, add_sources, model_sources, say_warnings
-from core.sources import PrepOverrides, load_sources
-from core.summary import summarize
+from core.prep_args import parse_floats, parse_size
+from core.run_options import InferenceOptions, add_inference_args, options_from_args
+
+if TYPE_CHECKING:
+    from core.comparison import Comparison
+    from core.sources import PrepOverrides
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,50 +27,83 @@ class _Parser(argparse.ArgumentParser):
         raise VersusError(f"{message} (see {self.prog} --help).")
 
 
+def _add_model_args(p: argparse.ArgumentParser, what: str) -> None:
+    """The architecture, data, preprocessing, device and inference flags compare and series share."""
+    p.add_argument("--arch", help=f"architecture of {what}: convnet, a torchvision name, timm:NAME(k=v), "
+                   "or path/file.py:Class(k=v)")
+    p.add_argument("--data", default="digits", help="digits | imagefolder:PATH | mnist:ROOT | cifar10:ROOT | ...")
+    p.add_argument("--size", help="resize to H or HxW")
+    p.add_argument("--channels", type=int, choices=(1, 3))
+    p.add_argument("--mean", help="normalization mean, comma separated")
+    p.add_argument("--std", help="normalization std, comma separated")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--batch-size", type=int, default=None, help="default 64 on CPU, 256 on a GPU")
+    p.add_argument("--trust", action="store_true", help="allow full pickles that can run code")
+    add_inference_args(p)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `python -m core`."""
     parser = _Parser(prog="python -m core", description="Compare two image classifiers.")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     c = sub.add_parser("compare", help="compare model A with model B on one evaluation set")
-    c.add_argument("--a", required=True, help="source of model A: checkpoint, table folder, .table.json, .csv/.parquet, "
-                   "offline run folder, or wandb:ENTITY/PROJECT/RUN_ID[:TABLE_KEY[:VERSION]]")
+    c.add_argument("--a", required=True, help="source of model A: checkpoint, Hugging Face folder, .onnx, table "
+                   "folder, .table.json, .csv/.parquet, offline run folder[:KEY[:VERSION]], or "
+                   "wandb:ENTITY/PROJECT/RUN_ID[:TABLE_KEY[:VERSION]]")
     c.add_argument("--b", required=True, help="source of model B")
-    c.add_argument("--arch", help="architecture of both models")
     c.add_argument("--arch-a", help="architecture of model A")
     c.add_argument("--arch-b", help="architecture of model B")
-    c.add_argument("--data", default="digits", help="digits | imagefolder:PATH | mnist:ROOT | ...")
-    c.add_argument("--size", help="resize to H or HxW")
-    c.add_argument("--channels", type=int, choices=(1, 3))
-    c.add_argument("--mean", help="normalization mean, comma separated")
-    c.add_argument("--std", help="normalization std, comma separated")
-    c.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    c.add_argument("--batch-size", type=int, default=None, help="default 64 on CPU, 256 on a GPU")
-    c.add_argument("--trust", action="store_true", help="allow full pickles that can run code")
+    _add_model_args(c, "both models")
     c.add_argument("--intersect", action="store_true", help="compare on the ids A and B share")
     c.add_argument("--out", required=True, help="output folder")
-    add_inference_args(c)
     add_gate_args(c)
-    add_series_parser(sub)
+    s = sub.add_parser("series", help="evaluate an epoch series: metrics per checkpoint and per-example dynamics")
+    src = s.add_mutually_exclusive_group(required=True)
+    src.add_argument("--models", nargs="+", metavar="SRC", help="checkpoints in series order")
+    src.add_argument("--folder", help="folder of epoch checkpoints, or RUN:KEY (an offline run folder or "
+                     "wandb:ENTITY/PROJECT/RUN_ID, and the key of its logged table)")
+    _add_model_args(s, "every checkpoint")
+    s.add_argument("--skip-bad", action="store_true",
+                   help="leave out unreadable or mismatched checkpoints (each said as a warning)")
+    s.add_argument("--out", required=True, help="output folder")
     return parser
 
 
-def _overrides(args: argparse.Namespace) -> PrepOverrides:
-    return PrepOverrides(
-        size=parse_size(args.size) if args.size else None,
-        channels=args.channels,
-        mean=parse_floats(args.mean, "--mean") if args.mean else None,
-        std=parse_floats(args.std, "--std") if args.std else None,
-    )
+def overrides(args: argparse.Namespace) -> PrepOverrides:
+    """The preprocessing the flags ask for (None fields are inferred)."""
+    from core.sources import PrepOverrides
+
+    return PrepOverrides(*_prep_flags(args))
 
 
-def compare(args: argparse.Namespace) -> dict[str, Any]:
-    """Run one comparison and write summary.json and predictions.parquet into args.out."""
+def _prep_flags(args: argparse.Namespace) -> tuple:
+    return (parse_size(args.size) if args.size else None, args.channels,
+            parse_floats(args.mean, "--mean") if args.mean else None,
+            parse_floats(args.std, "--std") if args.std else None)
+
+
+def check_args(args: argparse.Namespace) -> InferenceOptions:
+    """Every argument checked before anything is read, computed or looked up in a cache."""
+    _prep_flags(args)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise VersusError(f"--out {out} exists and is not a folder.")
-    over = _overrides(args)
-    check_gate_args(args)
-    options = options_from_args(args)
+    if args.command == "compare":
+        check_gate_args(args)
+    return options_from_args(args)
+
+
+def compare(args: argparse.Namespace, options: InferenceOptions) -> dict[str, Any]:
+    """Run one comparison and write summary.json, predictions.parquet and report.html into args.out."""
+    from core.comparison import Comparison
+    from core.datasets import EvalData, load_data
+    from core.export import write_predictions
+    from core.model_cli import add_side_notes, add_sources, model_sources, say_warnings
+    from core.progress import ProgressBar
+    from core.sources import load_sources
+    from core.summary import summarize
+
+    out = Path(args.out)
 
     def data_for_checkpoints() -> EvalData:
         data = load_data(args.data, options.max_pixels, options.skip_bad_images)
@@ -80,7 +112,7 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
         return data
 
     src_a, src_b = model_sources(args)
-    (pa, pb), data = load_sources([src_a, src_b], data_for_checkpoints, over=over, device=args.device,
+    (pa, pb), data = load_sources([src_a, src_b], data_for_checkpoints, over=overrides(args), device=args.device,
                                   batch_size=args.batch_size, options=options, progress=ProgressBar())
     add_side_notes(pa, pb, data)
     cmp = Comparison.build(pa, pb, intersect=args.intersect)
@@ -116,11 +148,15 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     try:
         args = build_parser().parse_args(argv)
+        if args.command not in ("compare", "series"):
+            raise VersusError("Say what to do: python -m core compare --a SRC --b SRC --out DIR "
+                              "(or python -m core series ...).")
+        options = check_args(args)
         if args.command == "series":
-            return series_main(args)
-        if args.command != "compare":
-            raise VersusError("Say what to do: python -m core compare --a SRC --b SRC --out DIR.")
-        summary = compare(args)
+            from core.cli_series import series_main
+
+            return series_main(args, options)
+        summary = compare(args, options)
     except VersusError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -131,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"gate failed: {line}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        print("error: stopped (Ctrl-C); nothing was written for the unfinished run.", file=sys.stderr)
         return 130
     _headline(summary, args.out)
     return 0

@@ -12,34 +12,15 @@ import pandas as pd
 
 from core.datasets import EvalData, load_data
 from core.errors import VersusError
+from core.progress import ProgressBar
+from core.run_options import InferenceOptions
 from core.series import Series, series_frame_columns, series_json
 from core.series_source import load_series, parse_series
 
 
-def add_series_parser(sub: Any) -> None:
-    """The `series` subcommand and its flags (compare's model, data and device flags)."""
-    s = sub.add_parser("series", help="evaluate an epoch series: metrics per checkpoint and per-example dynamics")
-    src = s.add_mutually_exclusive_group(required=True)
-    src.add_argument("--models", nargs="+", metavar="SRC", help="checkpoints in series order")
-    src.add_argument("--folder", help="folder of epoch checkpoints, or RUN:KEY (an offline run folder or "
-                     "wandb:ENTITY/PROJECT/RUN_ID, and the key of its logged table)")
-    s.add_argument("--arch", help="architecture of every checkpoint")
-    s.add_argument("--data", default="digits", help="digits | imagefolder:PATH | mnist:ROOT | ...")
-    s.add_argument("--size", help="resize to H or HxW")
-    s.add_argument("--channels", type=int, choices=(1, 3))
-    s.add_argument("--mean", help="normalization mean, comma separated")
-    s.add_argument("--std", help="normalization std, comma separated")
-    s.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    s.add_argument("--batch-size", type=int, default=256)
-    s.add_argument("--trust", action="store_true", help="allow full pickles that can run code")
-    s.add_argument("--skip-bad", action="store_true",
-                   help="leave out unreadable or mismatched checkpoints (each said as a warning)")
-    s.add_argument("--out", required=True, help="output folder")
-
-
-def run_series(args: argparse.Namespace) -> dict[str, Any]:
+def run_series(args: argparse.Namespace, options: InferenceOptions) -> dict[str, Any]:
     """Evaluate the series of args and write DIR/series.json, series.parquet and report.html."""
-    from core.cli import _overrides
+    from core.cli import overrides
 
     out = Path(args.out)
     if out.exists() and not out.is_dir():
@@ -47,13 +28,13 @@ def run_series(args: argparse.Namespace) -> dict[str, Any]:
     spec = parse_series(args.models, args.folder)
 
     def data() -> EvalData:
-        ev = load_data(args.data)
+        ev = load_data(args.data, options.max_pixels, options.skip_bad_images)
         if ev.skipped:
             print(f"note: skipped {len(ev.skipped)} non-image files (first: {ev.skipped[0]})", file=sys.stderr)
         return ev
 
-    series = load_series(spec, data, args.arch, args.trust, args.skip_bad, over=_overrides(args),
-                         device=args.device, batch_size=args.batch_size)
+    series = load_series(spec, data, args.arch, args.trust, args.skip_bad, over=overrides(args),
+                         device=args.device, batch_size=args.batch_size, options=options, progress=ProgressBar())
     summary = series_json(series)
     write_series(series, summary, out)
     for w in summary["warnings"]:
@@ -74,9 +55,9 @@ def write_series(series: Series, summary: dict[str, Any], out: Path) -> None:
         raise VersusError(f"Cannot write the results into {out}: {exc.strerror or exc}.") from None
 
 
-def series_main(args: argparse.Namespace) -> int:
+def series_main(args: argparse.Namespace, options: InferenceOptions) -> int:
     """Run `series` and print one line per checkpoint; VersusError goes to the caller."""
-    summary = run_series(args)
+    summary = run_series(args, options)
     for ck in summary["checkpoints"]:
         ece = f"{ck['ece']:.4f}" if ck["ece"] is not None else "n/a"
         print(f"{ck['source']} (epoch {ck['epoch']}): accuracy {ck['accuracy']:.4f}, "

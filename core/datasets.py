@@ -19,6 +19,7 @@ from PIL import Image, UnidentifiedImageError
 
 from core.cache import file_sha256
 from core.errors import VersusError, first_line
+from core.run_options import DEFAULT_MAX_PIXELS
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp", ".gif")
 DATA_KINDS = ("digits", "imagefolder", "mnist", "fashionmnist", "kmnist", "cifar10", "cifar100", "svhn")
@@ -97,7 +98,6 @@ def load_digits_test() -> EvalData:
 GRAY_MODES = ("1", "L", "I", "I;16", "F")
 
 
-DEFAULT_MAX_PIXELS = 89_478_485  # Pillow's warning limit; --max-pixels moves it, up to Pillow's hard limit
 BOMB = (f"over the limit of Pillow's decompression-bomb guard ({2 * Image.MAX_IMAGE_PIXELS:,} pixels), "
         "which --max-pixels cannot raise")
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from core.comparison import Comparison
 from core.errors import VersusError
 from core.paired import class_rows, flip_rates, significantly_worse
+
+if TYPE_CHECKING:
+    from core.comparison import Comparison
 
 
 class GateFailed(Exception):

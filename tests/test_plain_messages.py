@@ -71,3 +71,17 @@ def test_cache_folder_below_a_regular_file_is_one_sentence(tmp_path):
     blocker.write_text("x")
     with pytest.raises(VersusError, match="cannot be written into the cache folder .*VERSUS_CACHE_DIR"):
         demo_checkpoints(blocker / "cache")
+
+
+def test_argument_mistakes_are_answered_before_torch_or_any_cache(tmp_path):
+    """Every argument is checked before torch is imported and before any cache is looked at: a
+    zero batch size is refused even when the results would be cached, and quickly."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from core.cli import main; "
+            f"rc = main(['compare', '--a', 'a.pt', '--b', 'b.pt', '--out', {str(tmp_path / 'o')!r}, '--batch-size', '0']); "
+            "print(rc, 'torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["2", "False"], done.stderr
+    assert done.stderr.strip() == "error: --batch-size must be at least 1, not 0."

@@ -7,7 +7,8 @@ from core.architectures import ConvNet
 from core.cli import main
 from core.datasets import load_digits_test
 from core.errors import VersusError
-from core.preprocessing import Preprocessing, parse_floats, parse_size
+from core.prep_args import parse_floats, parse_size
+from core.preprocessing import Preprocessing
 from core.sources import KINDS, CheckpointSource, TableSource, evaluate, parse_source, short_names, url_fields
 from tests.wandb_helpers import demo_offline_run
 

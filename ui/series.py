@@ -11,7 +11,7 @@ import streamlit as st
 
 from core.datasets import EvalData
 from core.errors import VersusError
-from core.preprocessing import parse_floats, parse_size
+from core.prep_args import parse_floats, parse_size
 from core.series import DYNAMICS_FILTERS, Series, dynamics_mask
 from core.series_source import SeriesSpec, load_series, parse_series
 from core.sources import PrepOverrides

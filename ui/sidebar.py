@@ -13,7 +13,7 @@ from core.checkpoints import CHECKPOINT_SUFFIXES, epoch_from_name, list_models
 from core.datasets import DATA_KINDS
 from core.demo import demo_checkpoints, demo_dir
 from core.errors import VersusError
-from core.preprocessing import parse_floats, parse_size
+from core.prep_args import parse_floats, parse_size
 from core.sources import CheckpointSource, PrepOverrides, TableSource, parse_source
 from ui import wandb_sidebar
 
