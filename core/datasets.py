@@ -156,10 +156,14 @@ def load_imagefolder(root: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXE
     if not classes:
         raise VersusError(f"The image folder {root} has no class subfolders (expected {root}/<class>/<image>).")
     listed, skipped = [], []
+    inside = base.resolve()
     for k, cls in enumerate(classes):
         for f in sorted((base / cls).rglob("*"), key=lambda p: str(p)):
             if not f.is_file() or f.name.startswith("."):
                 continue
+            if not f.resolve().is_relative_to(inside):
+                raise VersusError(f"{f.relative_to(base).as_posix()} in the image folder {root} links to a file "
+                                  "outside it; refused (copy the file into the folder instead).")
             if f.suffix.lower() not in IMAGE_SUFFIXES:
                 skipped.append(f.relative_to(base).as_posix())
                 continue

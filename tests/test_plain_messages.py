@@ -85,3 +85,22 @@ def test_argument_mistakes_are_answered_before_torch_or_any_cache(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.stdout.split() == ["2", "False"], done.stderr
     assert done.stderr.strip() == "error: --batch-size must be at least 1, not 0."
+
+
+def test_image_folder_link_leading_outside_is_refused(tmp_path):
+    import os
+
+    from PIL import Image
+
+    from core.datasets import load_imagefolder
+
+    root = tmp_path / "images"
+    for k in ("a", "b"):
+        (root / k).mkdir(parents=True)
+        Image.new("L", (8, 8), 10).save(root / k / "x.png")
+    secret = tmp_path / "secret.png"
+    Image.new("L", (8, 8), 200).save(secret)
+    assert list(load_imagefolder(root).ids) == ["a/x.png", "b/x.png"]
+    os.symlink(secret, root / "b" / "y.png")
+    with pytest.raises(VersusError, match="b/y.png in the image folder .* links to a file outside it; refused"):
+        load_imagefolder(root)
