@@ -24,8 +24,13 @@ CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin", ".safetensors", ".tar")
 _EPOCH_IN_NAME = re.compile(r"(?:^|[^a-z])(?:epoch|ep|e)[_=\-]?(\d+)", re.IGNORECASE)
 _UNSAFE_GLOBAL = re.compile(r"Unsupported (?:global|class):? (?:GLOBAL )?([\w.]+)")
 # Classes a checkpoint may pickle besides tensors and plain data: timm's CheckpointSaver
-# stores its argparse.Namespace of training arguments. Nothing here runs code when loaded.
-SAFE_GLOBALS = [argparse.Namespace]
+# stores its argparse.Namespace of training arguments; Lightning's save_hyperparameters stores
+# an AttributeDict (a dict subclass), read here as a plain dict under each name Lightning used.
+# Nothing here runs code when loaded.
+LIGHTNING_ATTRIBUTE_DICTS = ("lightning.fabric.utilities.data.AttributeDict",
+                             "lightning_fabric.utilities.data.AttributeDict",
+                             "pytorch_lightning.utilities.parsing.AttributeDict")
+SAFE_GLOBALS: list = [argparse.Namespace, *((dict, name) for name in LIGHTNING_ATTRIBUTE_DICTS)]
 # A single attribute prefix every key may share, stripped before fitting an architecture:
 # DataParallel/DDP, torch.compile, and the attribute names LightningModules use most.
 WRAPPER_PREFIXES = ("module.", "_orig_mod.", "model.", "net.", "backbone.", "network.")

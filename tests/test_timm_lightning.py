@@ -86,3 +86,27 @@ def test_lightning_prefix_and_hyper_parameters(prefix, tmp_path):
     assert p.meta["format"] == "lightning" and p.meta["epoch"] == 2
     assert p.meta["preprocessing"]["mean"] == [0.5]
     assert p.meta["preprocessing"]["from"]["normalization"].startswith("artifact")
+
+
+@pytest.mark.parametrize("qualname", ["lightning.fabric.utilities.data.AttributeDict",
+                                      "pytorch_lightning.utilities.parsing.AttributeDict"])
+def test_lightning_attribute_dict_hyper_parameters_load_without_trust(qualname, tmp_path, monkeypatch):
+    """Lightning's save_hyperparameters pickles an AttributeDict; it loads as plain data."""
+    import sys
+    import types
+
+    module, name = qualname.rsplit(".", 1)
+    attribute_dict = type(name, (dict,), {"__module__": module})
+    parts = module.split(".")
+    for k in range(1, len(parts) + 1):
+        monkeypatch.setitem(sys.modules, ".".join(parts[:k]), types.ModuleType(".".join(parts[:k])))
+    setattr(sys.modules[module], name, attribute_dict)
+    model = ConvNet()
+    path = tmp_path / "epoch=3-step=40.ckpt"
+    torch.save({"state_dict": {"net." + k: v for k, v in model.state_dict().items()}, "epoch": 3,
+                "hyper_parameters": attribute_dict(image_size=28, mean=[0.5], std=[0.5])}, path)
+    for k in range(1, len(parts) + 1):  # the loading side has no Lightning installed
+        monkeypatch.delitem(sys.modules, ".".join(parts[:k]))
+    ckpt = load_checkpoint(path)
+    assert ckpt.format == "lightning" and ckpt.epoch == 3
+    assert ckpt.extra["recorded"] == {"image_size": 28, "mean": [0.5], "std": [0.5]}
