@@ -46,7 +46,7 @@ def add_inference_args(parser: argparse.ArgumentParser) -> None:
     """The inference flags of `python -m core compare` (and series)."""
     g = parser.add_argument_group("inference")
     g.add_argument("--workers", type=int, default=None,
-                   help="threads decoding images ahead of the models (default: one per core; 0: none)")
+                   help="threads decoding images ahead of the models (default: one per core but one; 0: none)")
     g.add_argument("--precision", default="fp32", choices=PRECISIONS,
                    help="compute precision (default fp32; reduced precision is recorded and said)")
     g.add_argument("--engine", default="local", choices=ENGINES,

@@ -25,12 +25,14 @@ CHUNK = 16  # images per task handed to a worker
 
 
 def default_workers() -> int:
-    """Decoding threads: one per core this process may use, at most 8."""
+    """Decoding threads: one per core this process may use but one (the models' own threads
+    need it), at least 1, at most 8. On 2 cores, resnet18 ran 14.7 pairs/s with 1 worker
+    against 9.4-12.6 with 2."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         cores = os.cpu_count() or 1
-    return max(1, min(8, cores))
+    return max(1, min(8, cores - 1))
 
 
 def resize_one(t: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
