@@ -14,7 +14,7 @@ PRECISIONS = ("fp32", "bf16", "fp16")
 
 @dataclass(frozen=True)
 class InferenceOptions:
-    """workers: decoding threads (None: one per core); precision: fp32 | bf16 | fp16;
+    """workers: decoding threads (None: one per core but one); precision: fp32 | bf16 | fp16;
     engine: local | ray; ray_address: a Ray cluster (None: a local instance);
     max_pixels / skip_bad_images: what to do with oversized or damaged images in a folder."""
 
