@@ -15,7 +15,7 @@ from core.errors import VersusError
 from core.preprocessing import Preprocessing, apply
 
 EPOCHS = 5
-VERSION = "v1"
+VERSION = "v2"  # v2: each checkpoint records its preprocessing
 DEMO_PREP = Preprocessing(size=(28, 28), channels=1)
 
 
@@ -60,6 +60,7 @@ def train_demo(folder: Path, seed: int = 0) -> None:
             opt.step()
         buf = io.BytesIO()
         torch.save({"epoch": epoch, "model_state_dict": model.state_dict(),
-                    "optimizer_state_dict": opt.state_dict()}, buf)
+                    "optimizer_state_dict": opt.state_dict(),
+                    "hyper_parameters": {"image_size": 28, "channels": 1, "normalize": False}}, buf)
         atomic_write_bytes(folder / f"epoch_{epoch}.pt", buf.getvalue())
 

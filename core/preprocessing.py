@@ -130,6 +130,7 @@ def recorded_from_args(args: dict[str, Any], origin: str) -> Recorded:
     mean, std = _floats(args.get("mean")), _floats(args.get("std"))
     if mean is None or std is None:
         mean = std = None
-    if size is None and channels is None and mean is None:
+    normalized = False if mean is None and args.get("normalize") is False else None  # "no normalization"
+    if size is None and channels is None and mean is None and normalized is None:
         return Recorded()
-    return Recorded(size, channels, mean, std, None, origin)
+    return Recorded(size, channels, mean, std, normalized, origin)

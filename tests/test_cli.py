@@ -61,8 +61,8 @@ def test_cli_on_digits_demo(demo_paths, tmp_path):
     prep = summary["preprocessing"]["a"]
     assert {k: prep[k] for k in ("size", "channels", "mean", "std")} == \
         {"size": [28, 28], "channels": 1, "mean": None, "std": None}
-    assert prep["from"]["normalization"].startswith("guessed")  # and said in warnings
-    assert any("normalization of its preprocessing was guessed" in w for w in summary["warnings"])
+    assert prep["from"]["normalization"].startswith("artifact")  # the demo records its preprocessing
+    assert summary["warnings"] == []
     assert (out / "report.html").is_file()
 
 

@@ -49,7 +49,15 @@ def test_onnx_path_through_the_registry(demo_paths, tmp_path):
     assert header["format"][1] == "onnx"
 
 
-def test_warnings_shown_in_the_app(demo_paths):
+def test_warnings_shown_in_the_app(demo_paths, tmp_path):
+    from core.checkpoints import load_checkpoint
+
     at = _open()
+    assert not at.warning  # the demo's checkpoints record their preprocessing: nothing is guessed
+    plain = tmp_path / "plain.pt"  # weights only: its normalization can only be guessed
+    torch.save(load_checkpoint(demo_paths[-1]).state_dict, plain)
+    at.selectbox(key="b_kind").set_value("Checkpoint file").run()
+    at.text_input(key="b_path").set_value(str(plain)).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
     boxes = " ".join(w.value for w in at.warning)
-    assert "normalization of its preprocessing was guessed" in boxes
+    assert "plain.pt: the normalization of its preprocessing was guessed" in boxes
