@@ -43,8 +43,8 @@ except MemoryError:
     st.error("Out of memory while evaluating the series; lower the batch size or use fewer checkpoints.")
     st.stop()
 
-for w in series.warnings:
-    st.warning(w)
+if series.warnings:  # one box, as on every other page
+    st.warning("\n".join(f"- {w}" for w in dict.fromkeys(series.warnings)))
 if "_series_set_error" in st.session_state:
     st.error(st.session_state.pop("_series_set_error"))
 if "_series_set" in st.session_state:
