@@ -77,7 +77,8 @@ st.subheader("Per-class accuracy")
 pc, cut = sc.per_class_frame(series)
 if cut:
     st.caption(f"The 30 of {len(series.class_names)} classes whose accuracy changed most over the series.")
-st.altair_chart(sc.per_class_heatmap(pc), width="content")
+# Streamlit sizes a chart of a nominal y axis to a sliver unless told its height in pixels.
+st.altair_chart(sc.per_class_heatmap(pc), width="content", height=max(120, 14 * pc["class"].nunique()) + 90)
 
 # ---- the run's logged history ----------------------------------------------------------------
 run = series.meta.get("offline_run") or series.meta.get("wandb_run")
