@@ -11,7 +11,8 @@ from typing import Callable
 
 import numpy as np
 
-from core.charts import score_histogram, truth_distribution
+from core.pairs import errors_breakdown, top_k_scores
+from core.view_charts import errors_breakdown_chart, topk_score_chart
 from core.comparison import SORTS, Comparison, ExampleFilter, page_of
 from core.predictions import Predictions
 from core.thumbnails import thumbnail_urls
@@ -83,13 +84,15 @@ def _bytes(cmp: Comparison) -> dict[str, int]:
     """Bytes each page sends to the browser for its default view: charts, table page, thumbnails."""
     names = cmp.class_names
     rows = page_of(cmp.sort(cmp.select(ExampleFilter()), "delta"), 1, PAGE)
-    charts = sum(len(json.dumps(score_histogram(cmp.a.scores[i], cmp.b.scores[i], int(cmp.truth[i]), names)
-                                .to_dict())) for i in rows)
+    charts = sum(len(json.dumps(topk_score_chart(top_k_scores(cmp.a.scores[i], cmp.b.scores[i], int(cmp.truth[i]),
+                                                                names)).to_dict())) for i in rows[:5])
     table = len(cmp.table(rows).to_json(orient="records"))
     thumbs = sum(len(u or "") for u in thumbnail_urls(cmp.a.samples, rows))
     errors = [page_of(cmp.errors(s), 1, GRID) for s in "ab"]
     grid = sum(len(u or "") + 40 for r in errors for u in thumbnail_urls(cmp.a.samples, r, 72))
-    by_guess = len(json.dumps(truth_distribution(cmp.errors_matrix("a"), cmp.errors_matrix("b"), names).to_dict()))
+    top = list(np.argsort(-cmp.errors_matrix("b").sum(axis=1))[:5])
+    by_guess = len(json.dumps(errors_breakdown_chart(errors_breakdown(cmp.errors_matrix("a"), cmp.errors_matrix("b"),
+                                                                      names, top), [names[k] for k in top]).to_dict()))
     by_guess += len(cmp.errors_by_guess().to_json(orient="records"))
     surest = np.concatenate([cmp.surest_error_per_guess(s) for s in "ab"])
     by_guess += sum(len(u or "") for u in thumbnail_urls(cmp.a.samples, surest[surest >= 0]))

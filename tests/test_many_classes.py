@@ -10,7 +10,6 @@ from sklearn.metrics import confusion_matrix
 
 from conftest import make_predictions
 from core import calibration, confusion, eval_charts
-from core.charts import OTHER, score_histogram, truth_distribution
 from core.comparison import Comparison
 from core.evaluation import evaluation_of
 from core.report import TOP_CLASSES, build_report, report_charts, report_curves
@@ -67,37 +66,6 @@ def test_per_class_table_is_worst_regressed_first_and_capped(big):
     assert net[0] == (pc.regressed - pc.fixed).max()
 
 
-def test_score_chart_shows_top_k_of_each_model_the_truth_and_other():
-    rng = np.random.default_rng(0)
-    sa, sb = rng.dirichlet(np.ones(C)), rng.dirichlet(np.ones(C))
-    names = [f"c{k}" for k in range(C)]
-    truth = int(np.argmin(sa + sb))  # in neither top-k
-    spec = score_histogram(sa, sb, truth, names, top_k=10).to_dict()
-    rows = spec["datasets"][spec["layer"][1]["data"]["name"]]
-    shown = {r["class"] for r in rows}
-    expected = {names[k] for k in np.argsort(-sa)[:10]} | {names[k] for k in np.argsort(-sb)[:10]} | {names[truth]}
-    assert shown == expected | {OTHER}
-    for model, scores in (("A", sa), ("B", sb)):
-        mine = [r for r in rows if r["model"] == model]
-        assert sum(r["score"] for r in mine) == pytest.approx(scores.sum())
-        other = next(r["score"] for r in mine if r["class"] == OTHER)
-        assert other == pytest.approx(scores.sum() - sum(scores[names.index(r["class"])] for r in mine
-                                                            if r["class"] != OTHER))
-    assert len(rows) <= 2 * (2 * 10 + 2)
-
-
-def test_truth_distribution_at_many_classes_is_bounded(big):
-    ea, eb = big.errors_matrix("a"), big.errors_matrix("b")
-    spec = truth_distribution(ea, eb, big.class_names).to_dict()
-    rows = spec["datasets"][spec["data"]["name"]]
-    assert len(rows) <= 2 * 30 * 9
-    # every error of the shown bars is still counted (named truths plus OTHER)
-    for model, m in (("A", ea), ("B", eb)):
-        for k in range(30):
-            got = sum(r["count"] for r in rows if r["model"] == model and r["guess"] == big.class_names[k])
-            assert got == m[k].sum()
-
-
 def test_most_confused_pairs_by_hand():
     cm_a = np.array([[5, 3, 0], [1, 5, 0], [0, 9, 2]])
     cm_b = np.array([[5, 0, 1], [6, 5, 0], [0, 8, 2]])
@@ -132,15 +100,6 @@ def test_difference_colors_mean_better_or_worse_for_b():
     rows = eval_charts.difference_frame(cm_a, cm_b, ["x", "y"], normalize=False)
     # diagonal up = better; off-diagonal down = better
     assert rows["effect"].tolist() == ["B better", "B better", "B worse", "B worse"]
-
-
-def test_truth_distribution_sums_the_rest_of_a_bar_into_other():
-    names = [f"c{k}" for k in range(12)]
-    ea = np.zeros((12, 12), int)
-    ea[0, 1:11] = np.arange(10, 0, -1)  # guessed c0 for 10 different truths: 10, 9, ..., 1
-    spec = truth_distribution(ea, np.zeros_like(ea), names, max_truths=3).to_dict()
-    rows = [r for r in spec["datasets"][spec["data"]["name"]] if r["model"] == "A"]
-    assert {(r["truth"], r["count"]) for r in rows} == {("c1", 10), ("c2", 9), ("c3", 8), (OTHER, 7 * 8 // 2)}
 
 
 def test_vega_bundle_is_built_once_into_the_cache(tmp_path, monkeypatch):
