@@ -2,6 +2,8 @@
 loop over independently evaluated checkpoints, picking A and B, bad folders."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -92,12 +94,17 @@ def test_examples_and_errors_filter_on_dynamics(demo_correct):
     assert not at.exception, at.exception
     never = int((~demo_correct.any(axis=0)).sum())
     assert any(m.value.startswith(f"### {never:,} of") for m in at.markdown)
+    table = next(d.value for d in at.dataframe if "path" in d.value.columns)  # each example's path, drawn
+    assert len(table) and set(table["path"]) == {"✗" * len(demo_correct)}  # never learned: wrong throughout
     at.switch_page("views/3_errors.py").run()
     at.selectbox(key="er_dynamics").set_value("forgotten").run()
     forgotten = (demo_correct[:-1] & ~demo_correct[1:]).any(axis=0)
     a_err = int((forgotten & ~demo_correct[1]).sum())  # the demo opens on epoch 2 (A) vs the last (B)
     b_err = int((forgotten & ~demo_correct[-1]).sum())
     assert any(m.value == f"## {a_err:,} errors  vs  {b_err:,} errors" for m in at.markdown)
+    grids = " ".join(m.value for m in at.markdown if "vs-cell" in m.value)
+    shown = re.findall(r"· ([✓✗]{%d})</div>" % len(demo_correct), grids)  # captions end with the path
+    assert shown and all(("✓✗" in path) for path in shown)  # forgotten: right, then wrong, at least once
 
 
 def test_history_page_works_for_checkpoints(demo_correct):

@@ -12,7 +12,7 @@ import streamlit as st
 from core.datasets import EvalData
 from core.errors import VersusError
 from core.prep_args import parse_floats, parse_size
-from core.series import DYNAMICS_FILTERS, Series, dynamics_mask
+from core.series import DYNAMICS_FILTERS, Series, dynamics_mask, path_string
 from core.series_source import SeriesSpec, load_series, parse_series
 from core.sources import PrepOverrides
 from ui.lru import BoundedLRU
@@ -148,6 +148,20 @@ def aligned_mask(series: Series, ids: np.ndarray, name: str) -> np.ndarray | Non
     if (pos < 0).any():
         return None
     return dynamics_mask(series.dynamics(), name)[pos]
+
+
+def paths_of(ids: np.ndarray) -> list[str] | None:
+    """Each example's right/wrong path over the checkpoints of the series the Series page loaded
+    (✓ right, ✗ wrong, one mark per checkpoint), or None when no series covers these ids."""
+    current = st.session_state.get(CURRENT)
+    if current is None:
+        return None
+    series = current[1]
+    pos = pd.Index(series.ids.astype(str)).get_indexer(np.asarray(ids).astype(str))
+    if (pos < 0).any():
+        return None
+    correct = series.dynamics().correct
+    return [path_string(correct[:, p]) for p in pos]
 
 
 def dynamics_filter(ids: np.ndarray, key: str) -> np.ndarray | None:

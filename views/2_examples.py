@@ -12,6 +12,7 @@ from core.thumbnails import thumbnail_urls
 from core.view_charts import topk_score_chart
 from ui import query
 from ui.series import dynamics_filter as series_filter
+from ui.series import paths_of
 from ui.state import require
 
 MAX_CARDS = 5
@@ -84,6 +85,8 @@ def _table(visible: np.ndarray, k: int) -> pd.DataFrame:
     })
     if cmp.samples is not None:
         frame.insert(0, "image", thumbnail_urls(cmp.samples, visible, 48))
+    if (paths := paths_of(cmp.ids[visible])) is not None:  # a series loaded on the Series page
+        frame["path"] = paths
     return frame
 
 
