@@ -61,3 +61,14 @@ def test_warnings_shown_in_the_app(demo_paths, tmp_path):
     assert not at.exception and not at.error, [e.value for e in at.error]
     boxes = " ".join(w.value for w in at.warning)
     assert "plain.pt: the normalization of its preprocessing was guessed" in boxes
+
+
+def test_inference_engine_settings_reach_the_run(demo_paths):
+    """The sidebar's engine settings are the CLI's flags: reduced precision is run and said."""
+    at = _open()
+    at.selectbox(key="precision").set_value("bf16").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    boxes = " ".join(w.value for w in at.warning)
+    assert "epoch_2.pt ran in bf16" in boxes and "epoch_5.pt ran in bf16" in boxes
+    at.selectbox(key="precision").set_value("fp32").run()
+    assert not at.warning

@@ -14,6 +14,7 @@ from core.datasets import DATA_KINDS
 from core.demo import demo_checkpoints, demo_dir
 from core.errors import VersusError
 from core.prep_args import parse_floats, parse_size
+from core.run_options import ENGINES, PRECISIONS, InferenceOptions
 from core.sources import CheckpointSource, PrepOverrides, TableSource, parse_source
 from ui import wandb_sidebar
 
@@ -35,6 +36,7 @@ class Settings:
     over: PrepOverrides
     device: str
     batch_size: int
+    options: InferenceOptions = InferenceOptions()
 
 
 def _ensure_demo() -> Path:
@@ -195,4 +197,28 @@ def draw() -> Settings | None:
         devices = ["auto", "cpu"] + (["cuda"] if torch.cuda.is_available() else [])
         device = st.selectbox("Device", devices, key="device")
         batch = int(st.number_input("Batch size", 1, 4096, 256, key="batch_size"))
-    return Settings(a, b, data, over, device, batch)
+        try:
+            options = _engine()
+        except VersusError as exc:
+            st.error(str(exc))
+            return None
+    return Settings(a, b, data, over, device, batch, options)
+
+
+def _engine() -> InferenceOptions:
+    """Precision, engine (local or a Ray cluster), decoding workers and bad-image handling: the
+    command line's inference flags."""
+    with st.expander("Inference engine"):
+        precision = st.selectbox("Precision", PRECISIONS, key="precision",
+                                 help="fp32 gives the CPU's numbers; bf16/fp16 are faster on a GPU and said everywhere.")
+        engine = st.selectbox("Engine", ENGINES, key="engine",
+                              help="local: this process. ray: Ray Data actors on a local instance or the cluster below.")
+        address = st.text_input("Ray address", key="ray_address", placeholder="a local instance",
+                                disabled=engine != "ray", help="HOST:PORT of a cluster started with `ray start --head`.")
+        workers = st.number_input("Decoding workers", 0, 256, value=None, key="workers", placeholder="auto",
+                                  help="Threads decoding images ahead of the models (auto: one per core but one).")
+        skip = st.checkbox("Skip bad images", key="skip_bad_images",
+                           help="Leave out unreadable, truncated or oversized images (listed) instead of stopping.")
+    return InferenceOptions(workers=None if workers is None else int(workers), precision=precision, engine=engine,
+                            ray_address=(address.strip() or None) if engine == "ray" else None,
+                            skip_bad_images=skip)

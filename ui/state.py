@@ -12,6 +12,7 @@ from core.datasets import EvalData, load_data, parse_data
 from core.errors import VersusError
 from core.predictions import Predictions
 from core.progress import progress_text
+from core.run_options import InferenceOptions
 from core.sources import CheckpointSource, TableSource, evaluate, load_table_source, shared_data
 from core.sources.naming import add_side_notes
 from ui.lru import BoundedLRU
@@ -63,14 +64,14 @@ def _arch_stamp(src: CheckpointSource) -> tuple:
     return _stamp(path) if path else ()
 
 
-def _data(spec: str) -> EvalData:
+def _data(spec: str, options: InferenceOptions) -> EvalData:
     _, path = parse_data(spec)
 
     def read() -> EvalData:
         with st.spinner(f"Reading {spec}..."):
-            return load_data(spec)
+            return load_data(spec, options.max_pixels, options.skip_bad_images)
 
-    return _data_cache().get_or_make((spec, _stamp(path) if path else ()), read)
+    return _data_cache().get_or_make((spec, _stamp(path) if path else (), options.skip_bad_images), read)
 
 
 def _pair(s: Settings, data: EvalData) -> tuple[Predictions, Predictions]:
@@ -81,12 +82,13 @@ def _pair(s: Settings, data: EvalData) -> tuple[Predictions, Predictions]:
             bar.progress(done / max(total, 1), text=f"Inference: {progress_text(done, total, rate)}")
 
         try:
-            return tuple(evaluate([s.a, s.b], data, s.over, s.device, s.batch_size, progress=progress))
+            return tuple(evaluate([s.a, s.b], data, s.over, s.device, s.batch_size, progress=progress,
+                                  options=s.options))
         finally:
             bar.empty()
 
     key = (s.a, s.b, _stamp(s.a.path), _stamp(s.b.path), _arch_stamp(s.a), _arch_stamp(s.b),
-           data.fingerprint, s.over, s.device)
+           data.fingerprint, s.over, s.device, s.options)
     return _predictions_cache().get_or_make(key, infer)
 
 
@@ -104,9 +106,9 @@ def _table(src: TableSource) -> Predictions:
 def _checkpoint(src: CheckpointSource, s: Settings, data: EvalData) -> Predictions:
     def infer() -> Predictions:
         with st.spinner(f"Inference: {src.display()}..."):
-            return evaluate([src], data, s.over, s.device, s.batch_size)[0]
+            return evaluate([src], data, s.over, s.device, s.batch_size, options=s.options)[0]
 
-    key = ("checkpoint", src, _stamp(src.path), _arch_stamp(src), data.fingerprint, s.over, s.device)
+    key = ("checkpoint", src, _stamp(src.path), _arch_stamp(src), data.fingerprint, s.over, s.device, s.options)
     return _predictions_cache().get_or_make(key, infer)
 
 
@@ -114,7 +116,7 @@ def _with_tables(s: Settings) -> tuple[Predictions, Predictions, EvalData]:
     """A and B when at least one side is a table; the data is the checkpoint side's (its
     fingerprint extended by the table's content) or the tables' own."""
     sides = (s.a, s.b)
-    data = _data(s.data) if any(isinstance(x, CheckpointSource) for x in sides) else None
+    data = _data(s.data, s.options) if any(isinstance(x, CheckpointSource) for x in sides) else None
     pa, pb = (_checkpoint(x, s, data) if isinstance(x, CheckpointSource) else _table(x) for x in sides)
     return pa, pb, shared_data([pa, pb], data)
 
@@ -168,7 +170,7 @@ def update(settings: Settings | None) -> Current | None:
             pa, pb, data = _with_tables(settings)
             _score_notes(pa, pb)
         else:
-            data = _data(settings.data)
+            data = _data(settings.data, settings.options)
             pa, pb = _pair(settings, data)
         add_side_notes(pa, pb)
         _warnings(pa, pb)
