@@ -95,14 +95,15 @@ def difference_frame(cm_a: np.ndarray, cm_b: np.ndarray, class_names: Sequence[s
     })
 
 
-DIVERGING = "purplegreen"  # green: B better in that cell; purple: B worse
+BETTER, WORSE = "#1a9850", "#d73027"  # B - A everywhere (app and report): green B better, red B worse
+DIVERGING = {"range": [WORSE, "#f7f7f7", BETTER], "interpolate": "rgb"}
 
 
 def difference_heatmap(cm_a: np.ndarray, cm_b: np.ndarray, class_names: Sequence[str],
                        normalize: bool = False, title: str = "B - A") -> alt.LayerChart:
     """The change B - A per cell (labels and tooltip), colored on a diverging scale centred on
     zero by what it means for B: green where B is better (more on the diagonal, fewer off it),
-    purple where B is worse."""
+    red where B is worse."""
     df = difference_frame(cm_a, cm_b, class_names, normalize)
     reach = float(max(df["diff"].abs().max(), 1e-9 if normalize else 1))
     x, y = _axes(class_names)
@@ -110,7 +111,7 @@ def difference_heatmap(cm_a: np.ndarray, cm_b: np.ndarray, class_names: Sequence
     fmt = ".2f" if normalize else ".0f"
     base = alt.Chart(df).encode(x=x, y=y)
     rect = base.mark_rect(stroke="white", strokeWidth=0.5).encode(
-        color=alt.Color("gain:Q", scale=alt.Scale(scheme=DIVERGING, domain=[-reach, reach], domainMid=0),
+        color=alt.Color("gain:Q", scale=alt.Scale(domain=[-reach, reach], domainMid=0, **DIVERGING),
                         title="B worse … B better"),
         tooltip=["truth:N", "guess:N", alt.Tooltip("a:Q", title="A", format=fmt),
                  alt.Tooltip("b:Q", title="B", format=fmt), alt.Tooltip("diff:Q", title="B - A", format="+" + fmt),

@@ -10,9 +10,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from core.eval_charts import CELL_SELECTION, COLOR_A, COLOR_B, MAX_LABELLED_CLASSES, confusion_frame
+from core.eval_charts import CELL_SELECTION, COLOR_A, COLOR_B, DIVERGING, MAX_LABELLED_CLASSES, difference_frame
 
-BETTER, WORSE = "#1a9850", "#d73027"
 TRUTH_SHADE = "#54a24b"
 
 
@@ -39,28 +38,12 @@ def topk_score_chart(frame: pd.DataFrame, label_a: str = "A", label_b: str = "B"
     return alt.layer(band, bars).properties(width=width, height=max(18 * len(frame), 60))
 
 
-def change_frame(cm_a: np.ndarray, cm_b: np.ndarray, class_names: Sequence[str], normalize: bool) -> pd.DataFrame:
-    """One row per cell: A, B, B - A, and 'gain' (B - A on the diagonal, A - B off it: positive
-    where B is better) with its label."""
-    fa = confusion_frame(cm_a, class_names, normalize)
-    fb = confusion_frame(cm_b, class_names, normalize)
-    diff = (fb["value"] - fa["value"]).to_numpy()
-    diagonal = (fa["truth"] == fa["guess"]).to_numpy()
-    gain = np.where(diagonal, diff, -diff)
-    fmt = "{:+.2f}" if normalize else "{:+.0f}"
-    return pd.DataFrame({
-        "truth": fa["truth"], "guess": fa["guess"], "a": fa["value"], "b": fb["value"], "diff": diff, "gain": gain,
-        "label": [fmt.format(d) if abs(d) > 1e-9 else "" for d in diff],
-        "effect": np.where(gain > 1e-9, "B better", np.where(gain < -1e-9, "B worse", "same")),
-    })
-
-
 def change_heatmap(cm_a: np.ndarray, cm_b: np.ndarray, class_names: Sequence[str], normalize: bool = False,
                    title: str = "B - A") -> alt.LayerChart:
     """The change B - A per cell, coloured by its effect: green where B is better (more right on
     the diagonal, fewer confusions off it), red where B is worse, white where equal; clicking a
     cell selects it (selection CELL_SELECTION on truth and guess)."""
-    df = change_frame(cm_a, cm_b, class_names, normalize)
+    df = difference_frame(cm_a, cm_b, class_names, normalize)
     reach = float(max(np.abs(df["gain"]).max(), 1e-9 if normalize else 1))
     names = list(class_names)
     fmt = ".2f" if normalize else ".0f"
@@ -71,8 +54,7 @@ def change_heatmap(cm_a: np.ndarray, cm_b: np.ndarray, class_names: Sequence[str
     rect = base.mark_rect(stroke="#dddddd", strokeWidth=0.5).encode(
         color=alt.condition("abs(datum.gain) < 1e-9", alt.value("#ffffff"), alt.Color(
             "gain:Q", title="B better / worse",
-            scale=alt.Scale(domain=[-reach, reach], domainMid=0, range=[WORSE, "#f7f7f7", BETTER],
-                            interpolate="rgb"))),
+            scale=alt.Scale(domain=[-reach, reach], domainMid=0, **DIVERGING))),
         tooltip=["truth:N", "guess:N", alt.Tooltip("a:Q", title="A", format=fmt),
                  alt.Tooltip("b:Q", title="B", format=fmt), alt.Tooltip("diff:Q", title="B - A", format="+" + fmt),
                  alt.Tooltip("effect:N", title="effect")],

@@ -100,7 +100,7 @@ def test_difference_heatmap_is_b_minus_a_on_a_centred_diverging_scale(cmp):
     color = spec["layer"][0]["encoding"]["color"]
     reach = np.abs(cm_b - cm_a).max()
     assert color["field"] == "gain"
-    assert color["scale"] == {"domain": [-reach, reach], "domainMid": 0, "scheme": eval_charts.DIVERGING}
+    assert color["scale"] == {"domain": [-reach, reach], "domainMid": 0, **eval_charts.DIVERGING}
 
 
 def test_many_classes_drop_cell_labels():

@@ -7,7 +7,8 @@ from sklearn.metrics import confusion_matrix
 
 from core.pairs import (changed_most, confused_pairs, errors_breakdown, involved_classes, recall_change, submatrix,
                         thin_bins, top_k_scores, worst_first)
-from core.view_charts import change_frame, topk_score_chart
+from core.eval_charts import difference_frame as change_frame
+from core.view_charts import topk_score_chart
 
 RNG = np.random.default_rng(0)
 C = 40
