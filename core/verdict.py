@@ -17,9 +17,9 @@ class Verdict:
     winner: str | None
 
 
-def p_text(p: float) -> str:
-    """A p-value as people read it: 'p < 0.001' or 'p = 0.034'."""
-    return "p < 0.001" if p < 0.001 else f"p = {p:.2g}"
+def p_text(p: float, name: str = "p") -> str:
+    """A p-value as people read it: 'p < 0.001' or 'p = 0.034' (or 'mid-p = ...')."""
+    return f"{name} < 0.001" if p < 0.001 else f"{name} = {p:.2g}"
 
 
 def _errors(k: int) -> str:
@@ -31,25 +31,26 @@ def _points(x: float) -> str:
 
 
 def verdict(summary: dict[str, Any]) -> Verdict:
-    """The verdict from summary.json: significant when McNemar's p < 0.05 and the bootstrap
-    95% interval of the accuracy change excludes zero; otherwise 'no significant difference'."""
+    """The verdict from summary.json: significant when McNemar's mid-p (the headline paired test)
+    is below 0.05 and the bootstrap 95% interval of the accuracy change excludes zero; otherwise
+    'no significant difference'."""
     acc = summary["delta"]["accuracy"]
     delta, (low, high) = acc["value"], acc["ci95"]
     fixed, regressed = summary["fixed"], summary["regressed"]
-    p = summary["mcnemar"]["p_value"]
+    p = summary["mcnemar"]["midp_p_value"]
     if fixed == 0 and regressed == 0:
         return Verdict(f"No difference in accuracy: A and B are right on exactly the same "
                        f"{summary['a']['accuracy'] * summary['n']:,.0f} of {summary['n']:,} examples.", None)
     ci = f"(95% CI {_points(low)} to {_points(high)})"
     significant = p < ALPHA and (low > 0 or high < 0)
     if significant and delta > 0:
-        return Verdict(f"B is more accurate: {_points(delta)} points {ci}, McNemar {p_text(p)}; "
+        return Verdict(f"B is more accurate: {_points(delta)} points {ci}, McNemar {p_text(p, 'mid-p')}; "
                        f"it fixes {_errors(fixed)} and introduces {regressed:,}.", "B")
     if significant and delta < 0:
         return Verdict(f"A is more accurate: B loses {abs(delta) * 100:.1f} points {ci}, McNemar "
-                       f"{p_text(p)}; B fixes {_errors(fixed)} and introduces {regressed:,}.", "A")
+                       f"{p_text(p, 'mid-p')}; B fixes {_errors(fixed)} and introduces {regressed:,}.", "A")
     return Verdict(f"No significant difference in accuracy: B - A = {_points(delta)} points {ci}, "
-                   f"McNemar {p_text(p)}; B fixes {_errors(fixed)} and introduces {regressed:,}.", None)
+                   f"McNemar {p_text(p, 'mid-p')}; B fixes {_errors(fixed)} and introduces {regressed:,}.", None)
 
 
 def _per100(x: float) -> str:

@@ -135,20 +135,20 @@ def _summary(delta, low, high, p, fixed, regressed, n=1000, acc_a=0.8, exact=Fal
             "delta": {"accuracy": {"value": delta, "ci95": [low, high]},
                       "macro_f1": {"value": 0.05, "ci95": [0.01, 0.09]}},
             "fixed": fixed, "regressed": regressed,
-            "mcnemar": {"statistic": 3.0, "p_value": p, "exact": exact}}
+            "mcnemar": {"statistic": 3.0, "p_value": p, "midp_p_value": p, "exact": exact}}
 
 
 def test_verdict_b_better_reads_like_the_issue():
     v = verdict(_summary(0.119, 0.090, 0.148, 1e-9, 67, 2))
     assert v.winner == "B"
-    assert v.text == ("B is more accurate: +11.9 points (95% CI +9.0 to +14.8), McNemar p < 0.001; "
+    assert v.text == ("B is more accurate: +11.9 points (95% CI +9.0 to +14.8), McNemar mid-p < 0.001; "
                       "it fixes 67 errors and introduces 2.")
 
 
 def test_verdict_a_better():
     v = verdict(_summary(-0.031, -0.049, -0.012, 0.0023, 5, 36))
     assert v.winner == "A"
-    assert v.text == ("A is more accurate: B loses 3.1 points (95% CI -4.9 to -1.2), McNemar p = 0.0023; "
+    assert v.text == ("A is more accurate: B loses 3.1 points (95% CI -4.9 to -1.2), McNemar mid-p = 0.0023; "
                       "B fixes 5 errors and introduces 36.")
 
 
@@ -157,7 +157,7 @@ def test_verdict_no_significant_difference(p, low):
     v = verdict(_summary(0.004, low, 0.016, p, 10, 6))
     assert v.winner is None
     assert v.text.startswith("No significant difference in accuracy: B - A = +0.4 points (95% CI ")
-    assert v.text.endswith(f"McNemar p = {p:.2g}; B fixes 10 errors and introduces 6.")
+    assert v.text.endswith(f"McNemar mid-p = {p:.2g}; B fixes 10 errors and introduces 6.")
 
 
 def test_verdict_identical_predictions():
@@ -178,3 +178,10 @@ def test_significance_table_and_mcnemar_sentence():
     assert mcnemar_sentence(s) == ("McNemar's test on the 69 examples where exactly one model is right (B fixes 67, "
                                    "introduces 2): chi-square test with continuity correction, statistic 3.00, p < 0.001.")
     assert "exact binomial test, p = 0.021" in mcnemar_sentence(_summary(-0.008, -0.02, 0.0, 22 / 1024, 1, 9, exact=True))
+
+
+def test_verdict_decides_on_the_mid_p():
+    s = _summary(0.03, 0.01, 0.05, 0.2, 12, 3)  # the chi-square p says "not significant"...
+    s["mcnemar"]["midp_p_value"] = 0.018  # ...the headline mid-p says it is
+    v = verdict(s)
+    assert v.winner == "B" and "McNemar mid-p = 0.018" in v.text

@@ -45,7 +45,7 @@ cols[3].metric("Both wrong", f"{summary['both_wrong']:,}")
 
 st.subheader("Is the change real?")
 st.markdown(mcnemar_sentence(summary))
-st.caption("In plain words: **McNemar p** is the chance of seeing at least this lopsided a split between "
+st.caption("In plain words: **McNemar p** (the verdict uses its mid-p version) is the chance of seeing at least this lopsided a split between "
            "fixed and introduced errors if A and B were in fact equally accurate; below 0.05 the change is "
            "unlikely to be luck.")
 st.dataframe(significance_table(summary), hide_index=True, width="stretch",
