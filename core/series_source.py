@@ -213,6 +213,7 @@ def evaluate_checkpoints(spec: SeriesSpec, data: Callable[[], EvalData], arch: s
     members = check_members(spec, trust, gate)
     ev = data()
     sources = [CheckpointSource(m.path, arch, trust, label=Path(m.path).name) for m in members]
+    evaluate_args.setdefault("keep_features", False)  # a series keeps guesses and confidences only
     preds = evaluate(sources, ev, **evaluate_args)
     items, warnings = [], list(gate.warnings)
     for m in members:
