@@ -11,11 +11,11 @@ import streamlit as st
 
 from core.datasets import EvalData
 from core.errors import VersusError
-from core.prep_args import parse_floats, parse_size
+from core.progress import progress_text
 from core.series import DYNAMICS_FILTERS, Series, dynamics_mask, path_string
 from core.series_source import SeriesSpec, load_series, parse_series
-from core.sources import PrepOverrides
 from ui.lru import BoundedLRU
+from ui.sidebar import Settings
 
 CURRENT = "_series_current"  # the last series the Series page showed: (spec, Series)
 SOURCE_KEY = "series_source"
@@ -29,17 +29,6 @@ def default_source() -> str:
     if ss.get("a_kind") == "W&B run" and ss.get("a_wb_where") == "Offline run folder" and ss.get("a_wb_offline"):
         return f"{ss['a_wb_offline']}:{ss.get('a_wb_key', '')}".rstrip(":")
     return ""
-
-
-def overrides() -> PrepOverrides:
-    """The sidebar's preprocessing fields (blank: inferred), read from the session."""
-    ss = st.session_state
-    size, mean, std = (str(ss.get(k, "")).strip() for k in ("prep_size", "prep_mean", "prep_std"))
-    channels = str(ss.get("prep_channels", "auto"))
-    return PrepOverrides(size=parse_size(size) if size else None,
-                         channels=None if channels == "auto" else int(channels[0]),
-                         mean=parse_floats(mean, "Mean") if mean else None,
-                         std=parse_floats(std, "Std") if std else None)
 
 
 def _stamp(spec: SeriesSpec) -> tuple:
@@ -63,13 +52,12 @@ def _series_cache() -> BoundedLRU:
     return BoundedLRU(max_entries=4)
 
 
-def _compute(spec: SeriesSpec, data_: EvalData | None, over: PrepOverrides, device: str,
-             batch_size: int, skip_bad: bool) -> Series:
-    """Evaluate the series with a progress bar."""
+def _compute(spec: SeriesSpec, data_: EvalData | None, settings: Settings, skip_bad: bool) -> Series:
+    """Evaluate the series with a progress bar, with the sidebar's preprocessing, device and engine."""
     bar = st.progress(0.0, text="Evaluating the series...")
 
     def progress(done: int, total: int, rate: float) -> None:
-        bar.progress(done / max(total, 1), text=f"Series inference: {done}/{total} images, {rate:,.0f} images/s")
+        bar.progress(done / max(total, 1), text=f"Series inference: {progress_text(done, total, rate)}")
 
     def data() -> EvalData:
         if data_ is None:
@@ -77,22 +65,20 @@ def _compute(spec: SeriesSpec, data_: EvalData | None, over: PrepOverrides, devi
         return data_
 
     try:
-        args: dict[str, Any] = {"over": over, "device": device, "batch_size": batch_size, "progress": progress}
+        args: dict[str, Any] = {"over": settings.over, "device": settings.device, "batch_size": settings.batch_size,
+                                "options": settings.options, "progress": progress}
         return load_series(spec, data, skip_bad=skip_bad, **(args if spec.kind == "checkpoints" else {}))
     finally:
         bar.empty()
 
 
-def load(text: str, data: EvalData | None, skip_bad: bool) -> tuple[SeriesSpec, Series]:
+def load(text: str, data: EvalData | None, settings: Settings, skip_bad: bool) -> tuple[SeriesSpec, Series]:
     """The series of a folder or RUN:KEY typed on the page (cached; errors are VersusError)."""
     spec = parse_series(folder=text)
-    over = overrides()
-    device = str(st.session_state.get("device", "auto"))
-    batch = int(st.session_state.get("batch_size", 256))
     fp = data.fingerprint if data is not None and spec.kind == "checkpoints" else None
-    key = (spec, _stamp(spec), fp, over, device, batch, skip_bad)
+    key = (spec, _stamp(spec), fp, settings.over, settings.device, settings.batch_size, settings.options, skip_bad)
     data = data if spec.kind == "checkpoints" else None
-    series = _series_cache().get_or_make(key, lambda: _compute(spec, data, over, device, batch, skip_bad))
+    series = _series_cache().get_or_make(key, lambda: _compute(spec, data, settings, skip_bad))
     st.session_state[CURRENT] = (spec, series)
     return spec, series
 
@@ -177,7 +163,7 @@ def dynamics_filter(ids: np.ndarray, key: str) -> np.ndarray | None:
     return None if name == "all" else aligned_mask(current[1], ids, name)
 
 
-def checkpoint_history(data: EvalData) -> bool:
+def checkpoint_history(data: EvalData, settings: Settings) -> bool:
     """History for checkpoints: metrics per checkpoint of A's (or B's) epoch folder, A and B
     marked. False when neither side comes from an epoch folder."""
     from core import series_charts as sc
@@ -188,7 +174,7 @@ def checkpoint_history(data: EvalData) -> bool:
     if not folder:
         return False
     try:
-        _, series = load(str(folder), data, skip_bad=True)
+        _, series = load(str(folder), data, settings, skip_bad=True)
     except VersusError as exc:
         st.error(str(exc))
         return True

@@ -31,6 +31,7 @@ class Current:
     label_b: str
     data: EvalData
     key: str  # content identity of the comparison (checkpoints, tables, data, preprocessing)
+    settings: Settings  # the sidebar's choices it was computed with (the Series page reuses them)
 
 
 @st.cache_resource
@@ -194,7 +195,7 @@ def update(settings: Settings | None) -> Current | None:
     except MemoryError:
         st.error("Out of memory while evaluating; lower the batch size or use a smaller dataset.")
         return None
-    current = Current(cmp, settings.a.display(), settings.b.display(), data, key)
+    current = Current(cmp, settings.a.display(), settings.b.display(), data, key, settings)
     st.session_state[KEY] = current
     return current
 

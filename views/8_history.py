@@ -16,7 +16,7 @@ refs = {side: ref for side, ref in refs.items() if ref is not None}
 if not refs:
     from ui.series import checkpoint_history
 
-    if not checkpoint_history(current.data):  # checkpoints: every epoch of their folder, evaluated
+    if not checkpoint_history(current.data, current.settings):  # checkpoints: every epoch of their folder, evaluated
         st.info("Training history comes from W&B runs or a folder of epoch checkpoints: choose one "
                 "for A or B in the sidebar.")
     st.stop()

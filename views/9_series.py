@@ -35,7 +35,7 @@ if not text:
     st.info("Give a folder of epoch checkpoints (or an offline run folder:TABLE_KEY) above.")
     st.stop()
 try:
-    spec, series = ui_series.load(text, current.data, skip_bad)
+    spec, series = ui_series.load(text, current.data, current.settings, skip_bad)
 except VersusError as exc:
     st.error(str(exc))
     st.stop()
