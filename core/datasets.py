@@ -19,6 +19,7 @@ from PIL import Image, UnidentifiedImageError
 
 from core.cache import file_sha256
 from core.errors import VersusError, first_line
+from core.predictions import compact_ids
 from core.run_options import DEFAULT_MAX_PIXELS
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp", ".gif")
@@ -50,6 +51,9 @@ class EvalData:
     files: tuple[Path, ...] | None = None
     warnings: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self.ids = compact_ids(self.ids)
+
     def __len__(self) -> int:
         return len(self.ids)
 
@@ -62,7 +66,7 @@ def _array_data(name: str, images: np.ndarray, truth: np.ndarray, ids: list[str]
                 classes: list[str], fingerprint: str, default_size=None) -> EvalData:
     images = np.ascontiguousarray(images)
     channels = 3 if images.ndim == 4 else 1
-    return EvalData(name, np.array(ids, dtype=object), np.asarray(truth, np.int64), classes,
+    return EvalData(name, ids, np.asarray(truth, np.int64), classes,
                     lambda i: images[i], fingerprint, tuple(images.shape[1:3]), channels,
                     default_size or tuple(images.shape[1:3]), array=images)
 
@@ -211,7 +215,7 @@ def load_imagefolder(root: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXE
         except (ValueError, OSError, EOFError, SyntaxError) as exc:
             raise bad_image_error(ids[i], first_line(exc, 120)) from None
 
-    return EvalData(f"imagefolder:{base}", np.array(ids, dtype=object), np.array(truth, np.int64),
+    return EvalData(f"imagefolder:{base}", ids, np.array(truth, np.int64),
                     classes, load, f"imagefolder:{h.hexdigest()}", size, channels, size, skipped,
                     files=tuple(files), warnings=notes)
 

@@ -82,7 +82,7 @@ def in_view(xy: np.ndarray, x_range: tuple[float, float] | None, y_range: tuple[
 def point_frame(xy: np.ndarray, status: np.ndarray, rows: np.ndarray, ids: np.ndarray) -> pd.DataFrame:
     """One row per drawn point: row index, id, x, y, status (at most POINT_LIMIT rows)."""
     rows = np.asarray(rows, np.int64)[:POINT_LIMIT]
-    return pd.DataFrame({"row": rows, "id": ids[rows].astype(str), "x": xy[rows, 0], "y": xy[rows, 1],
+    return pd.DataFrame({"row": rows, "id": ids[rows].astype(object), "x": xy[rows, 0], "y": xy[rows, 1],
                          "status": status[rows]})
 
 

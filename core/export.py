@@ -40,7 +40,7 @@ def examples_table(cmp: "Comparison", rows: np.ndarray) -> pd.DataFrame:
 def _block(cmp: "Comparison", rows: slice) -> pa.Table:
     """One block of predictions.parquet: id, truth, guess_a, guess_b, status, score_a_*, score_b_*."""
     columns = {
-        "id": pa.array(np.asarray(cmp.ids[rows]).astype(str)),
+        "id": pa.array(cmp.ids[rows]),
         "truth": pa.array(cmp.truth[rows]),
         "guess_a": pa.array(cmp.guess_a[rows]),
         "guess_b": pa.array(cmp.guess_b[rows]),

@@ -10,6 +10,20 @@ import numpy as np
 
 from core.errors import VersusError
 
+ID_DTYPE = np.dtypes.StringDType()
+
+
+def compact_ids(values: Any) -> np.ndarray:
+    """Example ids as one numpy StringDType array: each id's text stored inline (up to 15 bytes)
+    or in one shared arena, not as a Python object per example (a million short ids: 16 MB,
+    not about 65 MB). Any value becomes its text, as str() writes it."""
+    arr = np.asarray(values)
+    if arr.dtype == ID_DTYPE:
+        return arr
+    if arr.dtype.kind in "SU":
+        return arr.astype(ID_DTYPE)
+    return arr.astype(object).astype(ID_DTYPE)
+
 
 class Samples(Protocol):
     """Lazy access to the images behind a Predictions, by row index."""
@@ -34,7 +48,7 @@ class Predictions:
     extra: Any = None  # pandas DataFrame of a logged table's other columns, one row per example
 
     def __post_init__(self) -> None:
-        self.ids = np.asarray(self.ids).astype(str).astype(object)
+        self.ids = compact_ids(self.ids)
         self.truth = np.asarray(self.truth, dtype=np.int64)
         self.scores = np.asarray(self.scores, dtype=np.float32)
         self.class_names = [str(c) for c in self.class_names]

@@ -175,7 +175,7 @@ def series_json(s: Series) -> dict[str, Any]:
 def series_frame_columns(s: Series) -> dict[str, np.ndarray]:
     """series.parquet columns: id, truth, guess_<t> per checkpoint, learned_at, forgettings."""
     dyn = s.dynamics()
-    cols: dict[str, np.ndarray] = {"id": s.ids.astype(str), "truth": s.truth}
+    cols: dict[str, np.ndarray] = {"id": s.ids.astype(object), "truth": s.truth}
     for t in range(len(s.checkpoints)):
         cols[f"guess_{t}"] = s.guess[t]
     cols["learned_at"] = dyn.learned_at

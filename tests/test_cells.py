@@ -22,11 +22,11 @@ def cmp():
 
 @pytest.fixture(scope="module")
 def frame(cmp):
-    return pd.DataFrame({"id": cmp.ids.astype(str), "truth": cmp.truth, "ga": cmp.a.guess, "gb": cmp.b.guess})
+    return pd.DataFrame({"id": cmp.ids.astype(object), "truth": cmp.truth, "ga": cmp.a.guess, "gb": cmp.b.guess})
 
 
 def _ids(cmp, rows):
-    return sorted(cmp.ids[rows].astype(str).tolist())
+    return sorted(cmp.ids[rows].astype(object).tolist())
 
 
 def test_ids_behind_every_cell_equal_pandas(cmp, frame):

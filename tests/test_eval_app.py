@@ -57,7 +57,7 @@ def test_confusion_cell_lists_the_examples_of_each_view(at):
     _page(at, "views/5_confusion.py")
     cmp = _cmp(at)
     names = cmp.class_names
-    frame = pd.DataFrame({"id": cmp.ids.astype(str), "truth": cmp.truth, "ga": cmp.a.guess, "gb": cmp.b.guess})
+    frame = pd.DataFrame({"id": cmp.ids.astype(object), "truth": cmp.truth, "ga": cmp.a.guess, "gb": cmp.b.guess})
     # the default cell is the most frequent confusion of A and B together
     both = sum(skm.confusion_matrix(cmp.truth, guess, labels=range(10)) for guess in (cmp.a.guess, cmp.b.guess))
     np.fill_diagonal(both, 0)

@@ -31,7 +31,7 @@ def oracle(pair) -> pd.DataFrame:
     _, a, b = pair
     sa = pd.DataFrame(a.scores)
     sb = pd.DataFrame(b.scores)
-    df = pd.DataFrame({"id": a.ids.astype(str), "truth": a.truth,
+    df = pd.DataFrame({"id": a.ids.astype(object), "truth": a.truth,
                        "ga": sa.idxmax(axis=1).to_numpy(), "gb": sb.idxmax(axis=1).to_numpy(),
                        "ca": sa.max(axis=1).to_numpy(), "cb": sb.max(axis=1).to_numpy()})
     df["delta"] = [b.scores[i, t] - a.scores[i, t] for i, t in enumerate(a.truth)]

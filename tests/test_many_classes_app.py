@@ -28,7 +28,7 @@ def files(tmp_path_factory):
     b = make_predictions(N, C, seed=2, skill=5.0, truth=a.truth)
     paths = []
     for side, p in (("a", a), ("b", b)):
-        cols = {"id": p.ids.astype(str), "truth": [p.class_names[t] for t in p.truth]}
+        cols = {"id": p.ids.astype(object), "truth": [p.class_names[t] for t in p.truth]}
         cols |= {f"score_{k}": p.scores[:, j] for j, k in enumerate(p.class_names)}
         paths.append(folder / f"{side}.parquet")
         pd.DataFrame(cols).to_parquet(paths[-1])

@@ -34,7 +34,7 @@ def _keep_download_callables(monkeypatch):
 def demo(demo_view_pair) -> pd.DataFrame:
     """The demo comparison as the app opens it (epoch 2 vs 5): truth, both guesses and confidences."""
     a, b = demo_view_pair
-    return pd.DataFrame({"id": a.ids.astype(str), "truth": a.truth, "ga": a.scores.argmax(1), "gb": b.scores.argmax(1),
+    return pd.DataFrame({"id": a.ids.astype(object), "truth": a.truth, "ga": a.scores.argmax(1), "gb": b.scores.argmax(1),
                          "cb": b.scores.max(1)})
 
 

@@ -11,6 +11,7 @@ import streamlit as st
 
 from core.datasets import EvalData
 from core.errors import VersusError
+from core.predictions import compact_ids
 from core.progress import progress_text
 from core.series import DYNAMICS_FILTERS, Series, dynamics_mask, path_string
 from core.series_source import SeriesSpec, load_series, parse_series
@@ -130,7 +131,7 @@ def on_chart_select(chart_key: str) -> None:
 def aligned_mask(series: Series, ids: np.ndarray, name: str) -> np.ndarray | None:
     """The dynamics filter `name` as a mask over ids (a comparison's rows), or None when the
     series does not hold every one of those ids."""
-    pos = pd.Index(series.ids.astype(str)).get_indexer(np.asarray(ids).astype(str))
+    pos = pd.Index(series.ids).get_indexer(compact_ids(ids))
     if (pos < 0).any():
         return None
     return dynamics_mask(series.dynamics(), name)[pos]
@@ -143,7 +144,7 @@ def paths_of(ids: np.ndarray) -> list[str] | None:
     if current is None:
         return None
     series = current[1]
-    pos = pd.Index(series.ids.astype(str)).get_indexer(np.asarray(ids).astype(str))
+    pos = pd.Index(series.ids).get_indexer(compact_ids(ids))
     if (pos < 0).any():
         return None
     correct = series.dynamics().correct

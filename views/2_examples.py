@@ -73,7 +73,7 @@ def _table(visible: np.ndarray, k: int) -> pd.DataFrame:
     """The visible rows as the compact table (thumbnails only for these rows)."""
     t, ga, gb = cmp.truth[visible], cmp.guess_a[visible], cmp.guess_b[visible]
     frame = pd.DataFrame({
-        "id": cmp.ids[visible].astype(str),
+        "id": cmp.ids[visible].astype(object),
         "truth": name_array[t],
         "A guess": [f"{n} {'✓' if r else '✗'}" for n, r in zip(name_array[ga], ga == t)],
         "A conf": cmp.confidence("a")[visible],

@@ -140,7 +140,7 @@ def _examples(normalized: bool) -> None:
     with st.expander(f"Ids ({len(rows):,})"):
         array = np.asarray(names, dtype=object)
         st.dataframe(pd.DataFrame({
-            "id": cmp.ids[listed].astype(str), "truth": array[cmp.truth[listed]],
+            "id": cmp.ids[listed].astype(object), "truth": array[cmp.truth[listed]],
             "A guess": array[cmp.guess_a[listed]], "B guess": array[cmp.guess_b[listed]],
         }), hide_index=True, width="stretch")
         if len(rows) > len(listed):

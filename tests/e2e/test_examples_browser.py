@@ -18,7 +18,7 @@ def test_filter_download_and_shared_link(server, page, browser, shot, demo_view_
     a, b = demo_view_pair
     ga, gb = a.scores.argmax(1), b.scores.argmax(1)
     n = len(a.ids)
-    regressed = set(a.ids[(ga == a.truth) & (gb != a.truth)].astype(str))
+    regressed = set(a.ids[(ga == a.truth) & (gb != a.truth)].astype(object))
 
     page.goto(f"{server.url}/examples")
     wait_idle(page)
@@ -35,7 +35,7 @@ def test_filter_download_and_shared_link(server, page, browser, shot, demo_view_
     frame = pd.read_csv(io.StringIO(open(info.value.path()).read()))
     assert len(frame) == len(regressed) and set(frame["id"].astype(str)) == regressed
     row = frame.iloc[0]
-    k = int(np.flatnonzero(a.ids.astype(str) == str(row["id"]))[0])
+    k = int(np.flatnonzero(a.ids.astype(object) == str(row["id"]))[0])
     assert str(row["truth"]) == a.class_names[a.truth[k]]
 
     link = page.url
