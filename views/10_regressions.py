@@ -15,6 +15,7 @@ from core.summary import summarize
 from core.thumbnails import thumbnail_urls
 from core.verdict import plain_verdict
 from ui import query
+from ui.charts import kept_chart
 from ui.grid import image_grid
 from ui.state import require
 
@@ -40,6 +41,25 @@ def _embedding(_cmp, key: str, space: str):
 @st.cache_data(max_entries=8, show_spinner="Looking for slices where B regresses...")
 def _slices(_cmp, key: str, space: str, with_images: bool):
     return regression_slices(_cmp, _embedding(_cmp, key, space), with_images)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _map_view(_cmp, key: str, space: str, x_range: tuple, y_range: tuple, shown: tuple[str, ...]):
+    """The rows in the zoom window with a shown status, and what the map draws of them: points
+    (their frame) or, above POINT_LIMIT, density bins; kept per view so a rerun costs nothing."""
+    emb, status = _embedding(_cmp, key, space), map_status(_cmp)
+    rows = in_view(emb.xy, x_range, y_range, np.isin(status, shown))
+    if len(rows) <= POINT_LIMIT:
+        return rows, point_frame(emb.xy, status, rows, _cmp.ids), "points"
+    return rows, density_frame(emb.xy, status, rows), "bins"
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _extent(_cmp, key: str, space: str) -> tuple[np.ndarray, np.ndarray]:
+    """The map's low and high corner (a flat axis gets width 1), for the zoom sliders."""
+    xy = _embedding(_cmp, key, space).xy
+    lo, hi = xy.min(axis=0).astype(float), xy.max(axis=0).astype(float)
+    return lo, np.where(hi - lo < 1e-6, lo + 1.0, hi)
 
 
 def _examples(rows: np.ndarray, what: str) -> None:
@@ -117,31 +137,31 @@ if picked:
     _examples(np.flatnonzero(cmp.truth == k), f"true class {names[k]}")
 
 st.subheader("Embedding map")
-status = map_status(cmp)
 st.caption(f"{available[space]}, reduced to 2D with PCA ({emb.explained:.0%} of the variance kept; UMAP is not "
            f"installed). Colored by status. Above {POINT_LIMIT:,} points the map shows density bins (share "
            "regressed) until a filter or zoom brings it under that; hover a point for its image, select a box "
            "or a bin to open its examples.")
 c = st.columns(3)
 shown_status = c[0].multiselect("Status", STATUS_ORDER, key="rg_status")
-lo, hi = emb.xy.min(axis=0).astype(float), emb.xy.max(axis=0).astype(float)
-same = hi - lo < 1e-6
-hi = np.where(same, lo + 1.0, hi)
+lo, hi = _extent(cmp, current.key, space)
 x_range = c[1].slider("Zoom PC 1", float(lo[0]), float(hi[0]), (float(lo[0]), float(hi[0])), key=f"rg_x_{space}")
 y_range = c[2].slider("Zoom PC 2", float(lo[1]), float(hi[1]), (float(lo[1]), float(hi[1])), key=f"rg_y_{space}")
-rows = in_view(emb.xy, x_range, y_range, np.isin(status, shown_status))
-if len(rows) <= POINT_LIMIT:
-    points = point_frame(emb.xy, status, rows, cmp.ids)
+rows, frame, mode = _map_view(cmp, current.key, space, x_range, y_range, tuple(shown_status))
+
+
+def _map_chart():
+    """The map's chart: the points (with thumbnails when few) or the density bins."""
+    if mode == "bins":
+        return density_chart(frame)
     thumbs = None
-    if cmp.samples is not None and len(points) <= THUMB_POINTS:
-        thumbs = pd.Series(thumbnail_urls(cmp.samples, points["row"].to_numpy(), 48)).fillna("")
-    chart = points_chart(points, thumbs)
-    mode = "points"
-else:
-    chart = density_chart(density_frame(emb.xy, status, rows))
-    mode = "bins"
+    if cmp.samples is not None and len(frame) <= THUMB_POINTS:
+        thumbs = pd.Series(thumbnail_urls(cmp.samples, frame["row"].to_numpy(), 48)).fillna("")
+    return points_chart(frame, thumbs)
+
+
 st.caption(f"{len(rows):,} examples in view, drawn as {mode}.")
-event = st.altair_chart(chart, width="stretch", on_select="rerun", key=f"rg_map_{mode}")
+event = kept_chart((current.key, "map", space, x_range, y_range, tuple(shown_status)), _map_chart,
+                   width="stretch", on_select="rerun", key=f"rg_map_{mode}")
 pick = (event.selection.get(SELECT) if event is not None else None) or None
 if pick:
     if mode == "points" and isinstance(pick, dict) and "x" in pick and "y" in pick:

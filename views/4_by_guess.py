@@ -8,6 +8,7 @@ from core.pairs import errors_breakdown
 from core.thumbnails import thumbnail_urls
 from core.view_charts import errors_breakdown_chart
 from ui import query
+from ui.charts import kept_chart
 from ui.grid import image_grid
 from ui.state import require
 
@@ -63,8 +64,9 @@ def _per_guess_table() -> list[int]:
     if len(table) > CHART_GUESSES:
         title += f" (the {CHART_GUESSES} guessed classes with the most errors)"
     st.markdown(f"**{title}**")
-    frame = errors_breakdown(cmp.errors_matrix("a"), cmp.errors_matrix("b"), names, top)
-    st.altair_chart(errors_breakdown_chart(frame, [names[g] for g in top]), width="content")
+    kept_chart((current.key, "breakdown", tuple(top)), lambda: errors_breakdown_chart(
+        errors_breakdown(cmp.errors_matrix("a"), cmp.errors_matrix("b"), names, top), [names[g] for g in top]),
+        width="content")
     return picked.selection.rows
 
 

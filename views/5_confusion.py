@@ -14,6 +14,7 @@ from core.metrics import confusion
 from core.pairs import MANY_CLASSES, PAIR_ORDERS, confused_pairs, involved_classes, submatrix
 from core.view_charts import change_heatmap
 from ui import query
+from ui.charts import kept_chart
 from ui.grid import image_grid
 from ui.state import require
 
@@ -73,12 +74,14 @@ def _heatmaps(classes: list[int], normalized: bool) -> None:
     left, right = st.columns(2)
     for col, m, side in ((left, sa, "A"), (right, sb, "B")):
         with col:
-            _take_click(st.altair_chart(confusion_heatmap(m, sub, normalized, side), key=f"confusion_{side}",
-                                        on_select="rerun", selection_mode=CELL_SELECTION), side)
+            _take_click(kept_chart((current.key, "confusion", side, tuple(classes), normalized),
+                                   lambda m=m, side=side: confusion_heatmap(m, sub, normalized, side),
+                                   key=f"confusion_{side}", on_select="rerun", selection_mode=CELL_SELECTION), side)
     left, right = st.columns(2)
     with left:
-        _take_click(st.altair_chart(change_heatmap(sa, sb, sub, normalized, "B - A"), key="confusion_change",
-                                    on_select="rerun", selection_mode=CELL_SELECTION), "change")
+        _take_click(kept_chart((current.key, "confusion", "change", tuple(classes), normalized),
+                               lambda: change_heatmap(sa, sb, sub, normalized, "B - A"), key="confusion_change",
+                               on_select="rerun", selection_mode=CELL_SELECTION), "change")
     with right:
         st.markdown("**B - A**: each cell is B's count minus A's"
                     + (" (as shares of the true class)" if normalized else "")

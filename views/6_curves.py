@@ -9,6 +9,7 @@ from core.curves import ModelCurves, area_table, curve_frame, model_curves
 from core.eval_charts import curve_chart
 from core.pairs import changed_most, worst_first
 from ui import query
+from ui.charts import kept_chart
 from ui.state import require
 
 current = require()
@@ -49,9 +50,10 @@ def _class_curves() -> None:
         st.info(f"Class {name} has no example in this set (or every example is of it), so its curves are undefined.")
     else:
         left, right = st.columns(2)
-        left.altair_chart(curve_chart(curve_frame(curves, names, "roc", [k]), "roc", f"ROC: {name} vs the rest"))
-        right.altair_chart(curve_chart(curve_frame(curves, names, "pr", [k]), "pr",
-                                       f"Precision-recall: {name} vs the rest"))
+        kept_chart((current.key, "roc", k), lambda: curve_chart(curve_frame(curves, names, "roc", [k]), "roc",
+                                                                 f"ROC: {name} vs the rest"), where=left)
+        kept_chart((current.key, "pr", k), lambda: curve_chart(curve_frame(curves, names, "pr", [k]), "pr",
+                                                                f"Precision-recall: {name} vs the rest"), where=right)
     query.sync("curves")
 
 

@@ -10,12 +10,12 @@ from core.metrics import brier_score, confusion, expected_calibration_error
 from core.pairs import changed_most, recall_change, thin_bins
 from core.view_charts import reliability_counts_chart
 from ui import query
+from ui.charts import kept_chart
 from ui.state import require
 
 current = require()
 cmp = current.comparison
 names = cmp.class_names
-truth = cmp.truth
 query.defaults("calibration")
 query.keep_known("calibration_class", names)
 
@@ -33,6 +33,13 @@ def _calibration(_cmp, key: str) -> tuple[dict, dict, pd.DataFrame, np.ndarray]:
     return ece, brier, frame, change
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def _histogram(_cmp, key: str, k: int) -> tuple[pd.DataFrame, int]:
+    """Both models' score histograms for class k and its number of examples, once per class."""
+    hist = histogram_frame(_cmp.truth, {"A": _cmp.a.scores, "B": _cmp.b.scores}, k, _cmp.class_names[k])
+    return hist, int(np.sum(_cmp.truth == k))
+
+
 ece, brier, frame, change = _calibration(cmp, current.key)
 if not st.session_state.get("calibration_class"):
     st.session_state["calibration_class"] = names[int(changed_most(change)[0])]
@@ -47,7 +54,8 @@ cols[2].metric("Brier A", f"{brier['A']:.4f}")
 cols[3].metric("Brier B", f"{brier['B']:.4f}", f"{brier['B'] - brier['A']:+.4f}", delta_color="inverse")
 
 left, right = st.columns([3, 2])
-left.altair_chart(reliability_counts_chart(frame, "Reliability: accuracy vs top-1 confidence"))
+kept_chart((current.key, "reliability"), lambda: reliability_counts_chart(frame, "Reliability: accuracy vs top-1 confidence"),
+           where=left)
 with right:
     counts = frame.pivot_table(index=["lo", "hi"], columns="model", values="count", fill_value=0).reset_index()
     counts.insert(0, "bin", [f"{lo:.2f}-{hi:.2f}" for lo, hi in zip(counts["lo"], counts["hi"])])
@@ -69,10 +77,10 @@ def _histograms() -> None:
     name = st.selectbox("Class", names, key="calibration_class",
                         help="Type to search. Opens on the class whose recall changed most.")
     k = names.index(name)
-    hist = histogram_frame(truth, {"A": cmp.a.scores, "B": cmp.b.scores}, k, name)
-    st.altair_chart(histogram_chart(hist, f"Score for class {name}"))
+    hist, members = _histogram(cmp, current.key, k)
+    kept_chart((current.key, "histogram", k), lambda: histogram_chart(hist, f"Score for class {name}"))
     st.caption(f"Each model's score for class {name}, as a share of the examples whose truth is {name} "
-               f"({int(np.sum(truth == k)):,}) and of the rest ({int(np.sum(truth != k)):,}). "
+               f"({members:,}) and of the rest ({cmp.n - members:,}). "
                "The less the two overlap, the better the model separates the class.")
     query.sync("calibration")
 
