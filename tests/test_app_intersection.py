@@ -35,3 +35,31 @@ def test_id_mismatch_offers_the_intersection_and_it_stays_on(tmp_path):
     at.switch_page("views/2_examples.py").run()
     assert not at.error, [e.value for e in at.error]
     assert any("20 of 20 examples" in m.value or "of 20 examples" in m.value for m in at.markdown)
+
+
+def test_a_file_rewritten_in_place_with_its_old_time_is_read_again(tmp_path):
+    """Same size, same modification time put back (as a copy tool does): the app still sees the new
+    content, because the change time and inode are part of what it checks on every rerun."""
+    import os
+
+    ids = [f"x{i}" for i in range(30)]
+    a, b = _csv(tmp_path / "a.csv", ids, 0), _csv(tmp_path / "b.csv", ids, 1)
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    for side, path in (("a", a), ("b", b)):
+        at.selectbox(key=f"{side}_kind").set_value(KIND).run()
+        at.text_input(key=f"{side}_pred_path").set_value(path).run()
+    before = [m.value for m in at.metric]
+    old = os.stat(b)
+    truth = pd.read_csv(b)["truth"].to_numpy()
+    frame = pd.read_csv(b)
+    for k in range(3):  # B now puts all its score on the truth: same bytes count, other numbers
+        frame[f"score_{k}"] = (truth == k).astype(float)
+    text = frame.to_csv(index=False, float_format="%.1f")  # shorter: padded with blank lines
+    assert len(text) < old.st_size
+    Path(b).write_text(text.ljust(old.st_size, "\n"))
+    assert os.stat(b).st_size == old.st_size
+    os.utime(b, ns=(old.st_atime_ns, old.st_mtime_ns))
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    after = [m.value for m in at.metric]
+    assert before[1] != "100.00%" and after[1] == "100.00%", (before, after)  # B's accuracy

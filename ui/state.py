@@ -46,16 +46,23 @@ def _data_cache() -> BoundedLRU:
     return BoundedLRU(max_entries=4)
 
 
+def _mark(st_) -> tuple[int, int, int, int]:
+    """What changes whenever a file's bytes do: size, inode, and both the modification time (which
+    a copy may preserve) and the change time (which no user call can set back)."""
+    return st_.st_size, st_.st_ino, st_.st_mtime_ns, st_.st_ctime_ns
+
+
 def _stamp(path: str) -> tuple:
-    """Cheap change marker of a file or folder (the disk cache itself keys on content)."""
+    """Change marker of a file or folder, read on every rerun instead of hashing gigabytes: it
+    decides whether to ask core again, and core's disk cache and the comparison key on content."""
     p = Path(path).expanduser()
     try:
         st_ = p.stat()
     except OSError:
         return (path,)
-    marks = [(str(p), st_.st_size, st_.st_mtime_ns)]
+    marks = [(str(p), *_mark(st_))]
     if p.is_dir():  # the entries right inside: a table file rewritten in place, a class folder
-        marks += [(c.name, c.stat().st_size, c.stat().st_mtime_ns) for c in sorted(p.iterdir())]
+        marks += [(c.name, *_mark(c.stat())) for c in sorted(p.iterdir())]
     return tuple(marks)
 
 
