@@ -188,6 +188,15 @@ def _plan(device: torch.device) -> tuple[int, dict[str, float], int]:
     return actors, {"num_cpus": 1}, max(1, cpus // actors)
 
 
+def _probe_widths(models: list[nn.Module], preps: list[Preprocessing], data: EvalData, names: list[str]) -> None:
+    """The local engine on the first example, on this CPU: a model whose output is wider than
+    the class bound is refused here, before an actor runs it on a full batch."""
+    from core.inference.runner import run_models
+    from core.probe import sample
+
+    run_models(models, preps, sample(data, 1), torch.device("cpu"), 1, names=names, workers=0)
+
+
 def run_models_ray(models: list[nn.Module], preps: list[Preprocessing], data: EvalData, device: torch.device,
                    batch_size: int = 256, keep_features: bool = False, progress: Progress | None = None,
                    names: list[str] | None = None, precision: str = "fp32",
@@ -198,6 +207,7 @@ def run_models_ray(models: list[nn.Module], preps: list[Preprocessing], data: Ev
     if batch_size < 1:
         raise VersusError("Batch size must be at least 1.")
     names = default_names(models, names)
+    _probe_widths(models, preps, data, names)
     items = _items(data, batch_size)
     connect(address)
     actors, resources, threads = _plan(device)

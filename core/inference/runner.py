@@ -14,6 +14,7 @@ from core.datasets import EvalData
 from core.errors import VersusError, first_line
 from core.inference import scores as sc
 from core.inference.loader import Batch, batches, default_workers, resize_one
+from core.limits import check_classes
 from core.preprocessing import Preprocessing, apply
 
 Progress = Callable[[int, int, float], None]  # (done, total, images per second)
@@ -96,6 +97,17 @@ def forward_any(model: nn.Module, x: torch.Tensor, name: str, first_row: int, fo
         formats[j] = False
         set_memory_format(model, False)
         return forward(model, x.contiguous(), name, first_row)
+
+
+def probe_width(model: nn.Module, x: torch.Tensor, name: str, first_row: int, formats: list[bool], j: int,
+                feats: list[torch.Tensor]) -> None:
+    """Run model j on the batch's first row alone and refuse an output wider than the class
+    bound before the model sees a full batch (a 10^7-class head on 64 rows is 2.5 GB of
+    scores). Features the probe records are dropped: results do not change."""
+    mark = len(feats)
+    out = forward_any(model, x[:1], name, first_row, formats, j)
+    del feats[mark:]
+    check_classes(out.shape[1], name, "returns scores for")
 
 
 def group_input(raw: Batch, prep: Preprocessing, device: torch.device, channels_last: bool) -> torch.Tensor:
@@ -212,6 +224,8 @@ def run_models(
                 for prep, members in groups.items():
                     x = group_input(raw, prep, device, any(formats[j] for j in members))
                     for j in members:
+                        if lo == 0:
+                            probe_width(models[j], x, names[j], lo, formats, j, feats[j])
                         raws[j].append(forward_any(models[j], x, names[j], lo, formats, j))
                 if progress is not None:
                     progress(hi, n, hi / max(time.perf_counter() - start, 1e-9))
