@@ -222,3 +222,31 @@ def test_ray_engine_probes_on_the_driver_before_starting_actors(tmp_path, monkey
     with pytest.raises(VersusError, match=r"^wide returns scores for 50 classes"):
         ray_engine.run_models_ray([spy], [PREP], load_digits_test(), torch.device("cpu"), 64, names=["wide"])
     assert spy.calls == [1]
+
+
+class OddOnOneRow(nn.Module):
+    """Fails on a single row (or returns it as a column), fine on a batch."""
+
+    def __init__(self, inner: nn.Module, column: bool):
+        super().__init__()
+        self.inner, self.column = inner, column
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[0] == 1:
+            if not self.column:
+                raise RuntimeError("needs a batch")
+            return self.inner(x).reshape(-1, 1)
+        return self.inner(x)
+
+
+def test_probe_counts_values_whatever_the_shape_and_leaves_failures_to_the_full_batch(monkeypatch):
+    monkeypatch.setenv("VERSUS_MAX_CLASSES", "20")
+    data = load_digits_test()
+    with pytest.raises(VersusError, match=r"^column returns scores for 50 classes"):
+        run_models([OddOnOneRow(Wide(50), True)], [PREP], data, torch.device("cpu"), 64, names=["column"])
+    torch.manual_seed(0)
+    model = ConvNet().eval()
+    out = run_models([OddOnOneRow(model, False)], [PREP], data, torch.device("cpu"), 64)[0]
+    with torch.no_grad():
+        expected = torch.softmax(model(apply(batch_to_tensor(data.array), PREP)), 1).numpy()
+    np.testing.assert_allclose(out.scores, expected, atol=1e-5)

@@ -99,15 +99,34 @@ def forward_any(model: nn.Module, x: torch.Tensor, name: str, first_row: int, fo
         return forward(model, x.contiguous(), name, first_row)
 
 
-def probe_width(model: nn.Module, x: torch.Tensor, name: str, first_row: int, formats: list[bool], j: int,
+def probe_width(model: nn.Module, x: torch.Tensor, name: str, channels_last: bool,
                 feats: list[torch.Tensor]) -> None:
-    """Run model j on the batch's first row alone and refuse an output wider than the class
-    bound before the model sees a full batch (a 10^7-class head on 64 rows is 2.5 GB of
-    scores). Features the probe records are dropped: results do not change."""
+    """Run a model on the batch's first row alone and refuse an output of more values than the
+    class bound before the model sees a full batch (a 10^7-class head on 64 rows is 2.5 GB of
+    scores). A model that fails on the row, or returns something else than scores, is left to
+    the full batch to name in its usual words; features the probe records are dropped, so
+    results do not change."""
     mark = len(feats)
-    out = forward_any(model, x[:1], name, first_row, formats, j)
+    width = None
+    for row in ((x[:1], x[:1].contiguous()) if channels_last else (x[:1].contiguous(),)):
+        try:
+            width = _values_per_row(model(row))
+            break
+        except Exception:  # noqa: BLE001 - the full batch reports it
+            continue
     del feats[mark:]
-    check_classes(out.shape[1], name, "returns scores for")
+    if width is not None:
+        check_classes(width, name, "returns scores for")
+
+
+def _values_per_row(out: object) -> int | None:
+    """How many values a model returned for one example (its class scores), if a tensor."""
+    if isinstance(out, (tuple, list)) and out:
+        out = out[0]
+    logits = getattr(out, "logits", None)  # Hugging Face outputs
+    if isinstance(logits, torch.Tensor):
+        out = logits
+    return out.numel() if isinstance(out, torch.Tensor) else None
 
 
 def group_input(raw: Batch, prep: Preprocessing, device: torch.device, channels_last: bool) -> torch.Tensor:
@@ -225,7 +244,7 @@ def run_models(
                     x = group_input(raw, prep, device, any(formats[j] for j in members))
                     for j in members:
                         if lo == 0:
-                            probe_width(models[j], x, names[j], lo, formats, j, feats[j])
+                            probe_width(models[j], x, names[j], formats[j], feats[j])
                         raws[j].append(forward_any(models[j], x, names[j], lo, formats, j))
                 if progress is not None:
                     progress(hi, n, hi / max(time.perf_counter() - start, 1e-9))
