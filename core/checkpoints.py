@@ -16,7 +16,7 @@ from torch import nn
 
 from core.cache import file_sha256
 from core.errors import VersusError, first_line
-from core.limits import check_classes, check_shapes
+from core.limits import check_archive, check_classes, check_shapes
 
 StateDict = dict[str, torch.Tensor]
 
@@ -135,6 +135,16 @@ def check_state(state: StateDict, where: str) -> None:
     check_classes(classes, where)
 
 
+def check_module(module: nn.Module, where: str) -> None:
+    """Refuse a loaded module (TorchScript, a trusted pickle) whose parameters and buffers
+    declare more values than the bound, from shapes alone: a stride-0 expanded tensor costs
+    nothing until .to(device) or channels_last copies it."""
+    tensors = [*module.parameters(), *module.buffers()]
+    for sub in module.modules():  # plain tensor attributes of a pickled module
+        tensors += [v for v in vars(sub).values() if isinstance(v, torch.Tensor)]
+    check_shapes((tuple(t.shape) for t in tensors), where)
+
+
 def reason(exc: BaseException, limit: int = 200) -> str:
     """The first line of an exception's message, shortened at a word boundary (never
     mid-word), without a trailing period so it can end a sentence."""
@@ -187,6 +197,7 @@ def load_checkpoint(path: str | os.PathLike, trust: bool = False) -> Checkpoint:
     name_epoch = epoch_from_name(p)
     if p.suffix.lower() == ".safetensors":
         return _load_safetensors(p, digest, name_epoch)
+    check_archive(p, f"The checkpoint {path}")
     if _is_torchscript(p):
         try:
             with warnings.catch_warnings():
@@ -194,6 +205,7 @@ def load_checkpoint(path: str | os.PathLike, trust: bool = False) -> Checkpoint:
                 module = torch.jit.load(str(p), map_location="cpu")
         except Exception as exc:
             raise VersusError(f"The TorchScript file {path} cannot be loaded: {reason(exc)}.") from None
+        check_module(module, f"The TorchScript file {path}")
         return Checkpoint(str(p), digest, "torchscript", module=module.eval(), epoch=name_epoch)
     try:
         with torch.serialization.safe_globals(SAFE_GLOBALS):
@@ -216,6 +228,7 @@ def load_checkpoint(path: str | os.PathLike, trust: bool = False) -> Checkpoint:
             f"The checkpoint {path} cannot be read (truncated or not a PyTorch file): {reason(exc)}."
         ) from None
     if isinstance(obj, nn.Module):
+        check_module(obj, f"The checkpoint {path}")
         return Checkpoint(str(p), digest, "pickled_module", module=obj.eval(), epoch=name_epoch)
     state, extra, fmt = _unwrap(obj)
     check_state(state, f"The checkpoint {path}")

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from core.errors import VersusError
-from core.limits import check_classes, check_shapes
+from core.limits import check_archive, check_classes, check_shapes
 from core.preprocessing import Recorded
 
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json",
@@ -108,6 +108,9 @@ def _check_size(folder: Path, config: dict[str, Any], names: list[str] | None) -
     labels = config.get("num_labels") or (len(config["id2label"]) if isinstance(config.get("id2label"), dict) else 0)
     if isinstance(labels, int):
         check_classes(labels, f"The Hugging Face folder {folder}")
+    for weights in [folder / "pytorch_model.bin", *sorted(folder.glob("pytorch_model-*.bin"))]:
+        if weights.is_file():
+            check_archive(weights, f"The weights {weights}")
     st = folder / "model.safetensors"
     if st.is_file():
         from safetensors import SafetensorError, safe_open

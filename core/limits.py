@@ -7,6 +7,8 @@ read from the environment so a user with a genuinely large model can raise them.
 from __future__ import annotations
 
 import os
+import re
+import zipfile
 from typing import Iterable
 
 from core.errors import VersusError
@@ -40,12 +42,12 @@ def max_params() -> int:
     return _bound(MAX_PARAMS_ENV, DEFAULT_MAX_PARAMS)
 
 
-def check_classes(count: int, where: str) -> None:
-    """Refuse a class count above the bound, saying how to raise it."""
+def check_classes(count: int, where: str, verb: str = "declares") -> None:
+    """Refuse a class count above the bound, saying how to raise it ("{where} {verb} N classes")."""
     limit = max_classes()
     if count > limit:
         raise VersusError(
-            f"{where} declares {count:,} classes, more than the limit of {limit:,}; if that is "
+            f"{where} {verb} {count:,} classes, more than the limit of {limit:,}; if that is "
             f"really the model, raise the limit with the environment variable {MAX_CLASSES_ENV}."
         )
 
@@ -65,3 +67,45 @@ def check_shapes(shapes: Iterable[tuple[int, ...]], where: str) -> None:
                 f"limit; if that is really the model, raise the limit with the environment "
                 f"variable {MAX_PARAMS_ENV}."
             )
+
+
+BYTES_PER_VALUE = 4  # float32: the bound on stored bytes is VERSUS_MAX_PARAMS values of 4 bytes
+BOMB_RATIO = 50  # torch.save never compresses tensor data; real weights deflate far less than this
+BOMB_MIN_BYTES = 1 << 20
+_STORAGE_RECORD = re.compile(r"^[^/]+/data/[^/]+$")  # archive/data/<key>: one tensor storage each
+
+
+def check_archive(path: str | os.PathLike, where: str) -> None:
+    """Refuse a torch zip archive (torch.save, TorchScript, pytorch_model.bin) whose tensor
+    storage records would exceed the bound once read, or that holds a storage record deflated
+    like a zip bomb, before torch reads any of it. A file that is not a zip (the legacy format)
+    is bounded by its size on disk and passes; a damaged one is left to the loader to name."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            records = [i for i in zf.infolist() if _STORAGE_RECORD.match(i.filename)]
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return
+    limit = max_params()
+    total = sum(i.file_size for i in records)
+    if total > limit * BYTES_PER_VALUE:
+        raise VersusError(
+            f"{where} holds {_size(total)} of tensor data once read, more than the limit of "
+            f"{limit:,} parameter values at {BYTES_PER_VALUE} bytes each; if that is really the model, "
+            f"raise the limit with the environment variable {MAX_PARAMS_ENV}."
+        )
+    for info in records:
+        if (info.compress_type != zipfile.ZIP_STORED and info.file_size >= BOMB_MIN_BYTES
+                and info.file_size > BOMB_RATIO * max(info.compress_size, 1)):
+            raise VersusError(
+                f"{where} holds a tensor record compressed {info.file_size // max(info.compress_size, 1):,} "
+                f"times ({_size(info.compress_size)} on disk, {_size(info.file_size)} once read), the mark "
+                "of a zip bomb (torch.save never compresses tensors); it was not loaded."
+            )
+
+
+def _size(n: int) -> str:
+    """A byte count for a message: 512 bytes, 3.2 MB, 20.0 GB."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} bytes"

@@ -20,7 +20,7 @@ from torch import nn
 
 from core.datasets import EvalData, bad_image_error, coerce_channels, read_image
 from core.errors import VersusError, first_line
-from core.inference.loader import collate, prepare
+from core.inference.loader import batches, collate, prepare
 from core.inference.runner import (Progress, autocast, default_names, finish, forward_any, group_by_prep,
                                    group_input, set_memory_format, shared_size, wants_channels_last)
 from core.preprocessing import Preprocessing, batch_to_tensor
@@ -188,6 +188,27 @@ def _plan(device: torch.device) -> tuple[int, dict[str, float], int]:
     return actors, {"num_cpus": 1}, max(1, cpus // actors)
 
 
+def _probe_widths(models: list[nn.Module], preps: list[Preprocessing], data: EvalData, names: list[str]) -> None:
+    """Each model on the first example, on this CPU: one whose output is wider than the class
+    bound is refused here, before an actor runs it on a full batch. Anything else that goes
+    wrong is left to the actors to report in their usual words."""
+    from core.inference.runner import probe_width
+    from core.probe import sample
+
+    try:
+        _, _, raw = next(batches(sample(data, 1), 1, 0, shared_size(preps)))
+    except (VersusError, StopIteration):
+        return
+    with torch.inference_mode():
+        for prep, members in group_by_prep(preps).items():
+            try:
+                x = group_input(raw, prep, torch.device("cpu"), False)
+            except VersusError:
+                continue
+            for j in members:
+                probe_width(models[j], x, names[j], False, [])
+
+
 def run_models_ray(models: list[nn.Module], preps: list[Preprocessing], data: EvalData, device: torch.device,
                    batch_size: int = 256, keep_features: bool = False, progress: Progress | None = None,
                    names: list[str] | None = None, precision: str = "fp32",
@@ -198,6 +219,7 @@ def run_models_ray(models: list[nn.Module], preps: list[Preprocessing], data: Ev
     if batch_size < 1:
         raise VersusError("Batch size must be at least 1.")
     names = default_names(models, names)
+    _probe_widths(models, preps, data, names)
     items = _items(data, batch_size)
     connect(address)
     actors, resources, threads = _plan(device)

@@ -14,6 +14,7 @@ from core.datasets import EvalData
 from core.errors import VersusError, first_line
 from core.inference import scores as sc
 from core.inference.loader import Batch, batches, default_workers, resize_one
+from core.limits import check_classes
 from core.preprocessing import Preprocessing, apply
 
 Progress = Callable[[int, int, float], None]  # (done, total, images per second)
@@ -96,6 +97,36 @@ def forward_any(model: nn.Module, x: torch.Tensor, name: str, first_row: int, fo
         formats[j] = False
         set_memory_format(model, False)
         return forward(model, x.contiguous(), name, first_row)
+
+
+def probe_width(model: nn.Module, x: torch.Tensor, name: str, channels_last: bool,
+                feats: list[torch.Tensor]) -> None:
+    """Run a model on the batch's first row alone and refuse an output of more values than the
+    class bound before the model sees a full batch (a 10^7-class head on 64 rows is 2.5 GB of
+    scores). A model that fails on the row, or returns something else than scores, is left to
+    the full batch to name in its usual words; features the probe records are dropped, so
+    results do not change."""
+    mark = len(feats)
+    width = None
+    for row in ((x[:1], x[:1].contiguous()) if channels_last else (x[:1].contiguous(),)):
+        try:
+            width = _values_per_row(model(row))
+            break
+        except Exception:  # noqa: BLE001 - the full batch reports it
+            continue
+    del feats[mark:]
+    if width is not None:
+        check_classes(width, name, "returns scores for")
+
+
+def _values_per_row(out: object) -> int | None:
+    """How many values a model returned for one example (its class scores), if a tensor."""
+    if isinstance(out, (tuple, list)) and out:
+        out = out[0]
+    logits = getattr(out, "logits", None)  # Hugging Face outputs
+    if isinstance(logits, torch.Tensor):
+        out = logits
+    return out.numel() if isinstance(out, torch.Tensor) else None
 
 
 def group_input(raw: Batch, prep: Preprocessing, device: torch.device, channels_last: bool) -> torch.Tensor:
@@ -212,6 +243,8 @@ def run_models(
                 for prep, members in groups.items():
                     x = group_input(raw, prep, device, any(formats[j] for j in members))
                     for j in members:
+                        if lo == 0:
+                            probe_width(models[j], x, names[j], formats[j], feats[j])
                         raws[j].append(forward_any(models[j], x, names[j], lo, formats, j))
                 if progress is not None:
                     progress(hi, n, hi / max(time.perf_counter() - start, 1e-9))
