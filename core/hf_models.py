@@ -123,6 +123,22 @@ def _check_size(folder: Path, config: dict[str, Any], names: list[str] | None) -
             raise VersusError(f"The weights {st} cannot be read: {str(exc)[:160]}.") from None
 
 
+def _check_declared(folder: Path, trust: bool) -> None:
+    """Refuse a config.json that declares a model larger than the bound (a huge hidden size
+    with few stored weights: transformers would initialize the missing ones), counted on the
+    meta device, which allocates nothing. A config transformers cannot build is left to
+    from_pretrained to report."""
+    from transformers import AutoConfig, AutoModelForImageClassification
+
+    try:
+        config = AutoConfig.from_pretrained(str(folder), local_files_only=True, trust_remote_code=trust)
+        with torch.device("meta"):
+            model = AutoModelForImageClassification.from_config(config, trust_remote_code=trust)
+    except Exception:  # noqa: BLE001 - from_pretrained names what is wrong in its own words
+        return
+    check_shapes((tuple(t.shape) for t in model.parameters()), f"The Hugging Face folder {folder}")
+
+
 def load_hf(folder: str | os.PathLike, trust: bool = False) -> tuple[nn.Module, dict[str, Any]]:
     """The model of a save_pretrained folder (local files only; remote code only with trust)
     and what the folder says: architecture, class names, preprocessing, warnings."""
@@ -135,12 +151,13 @@ def load_hf(folder: str | os.PathLike, trust: bool = False) -> tuple[nn.Module, 
     names = class_names(config)
     _check_size(p, config, names)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    try:
-        from transformers import AutoModelForImageClassification
-        from transformers.utils import logging as hf_logging
+    from transformers import AutoModelForImageClassification
+    from transformers.utils import logging as hf_logging
 
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    _check_declared(p, trust)
+    try:
         model = AutoModelForImageClassification.from_pretrained(
             str(p), local_files_only=True, trust_remote_code=trust)
     except Exception as exc:  # transformers raises many types for a bad folder

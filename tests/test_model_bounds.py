@@ -250,3 +250,25 @@ def test_probe_counts_values_whatever_the_shape_and_leaves_failures_to_the_full_
     with torch.no_grad():
         expected = torch.softmax(model(apply(batch_to_tensor(data.array), PREP)), 1).numpy()
     np.testing.assert_allclose(out.scores, expected, atol=1e-5)
+
+
+def test_hf_config_declaring_a_huge_model_refused_before_it_is_built(tmp_path, monkeypatch):
+    """A config.json whose sizes declare far more parameters than the weights hold (transformers
+    would initialize the rest) is refused from the meta-device count, before from_pretrained."""
+    from transformers import ResNetConfig, ResNetForImageClassification
+
+    folder = tmp_path / "hf"
+    config = ResNetConfig(num_channels=1, embedding_size=8, hidden_sizes=[8, 16], depths=[1, 1],
+                          layer_type="basic", num_labels=10)
+    ResNetForImageClassification(config).save_pretrained(folder)
+    stored = sum(v.numel() for v in ResNetForImageClassification(config).state_dict().values())
+    monkeypatch.setenv("VERSUS_MAX_PARAMS", str(stored))
+    assert load_hf(folder)[0] is not None  # at the bound: loads
+    cfg = json.loads((folder / "config.json").read_text())
+    cfg["hidden_sizes"] = [8, 4096]  # the weights file is unchanged
+    (folder / "config.json").write_text(json.dumps(cfg))
+    import transformers
+    monkeypatch.setattr(transformers.AutoModelForImageClassification, "from_pretrained",
+                        lambda *a, **k: pytest.fail("from_pretrained ran"))
+    with pytest.raises(VersusError, match=r"Hugging Face folder .*VERSUS_MAX_PARAMS"):
+        load_hf(folder)
