@@ -100,23 +100,26 @@ DIVERGING = {"range": [WORSE, "#f7f7f7", BETTER], "interpolate": "rgb"}
 
 
 def difference_heatmap(cm_a: np.ndarray, cm_b: np.ndarray, class_names: Sequence[str],
-                       normalize: bool = False, title: str = "B - A") -> alt.LayerChart:
+                       normalize: bool = False, title: str = "B - A", selectable: bool = False) -> alt.LayerChart:
     """The change B - A per cell (labels and tooltip), colored on a diverging scale centred on
     zero by what it means for B: green where B is better (more on the diagonal, fewer off it),
-    red where B is worse."""
+    red where B is worse, white where they agree. The app's and the report's B - A both; with
+    selectable, a click selects a cell (selection CELL_SELECTION on truth and guess)."""
     df = difference_frame(cm_a, cm_b, class_names, normalize)
     reach = float(max(df["diff"].abs().max(), 1e-9 if normalize else 1))
     x, y = _axes(class_names)
     side = _side(len(class_names))
     fmt = ".2f" if normalize else ".0f"
     base = alt.Chart(df).encode(x=x, y=y)
-    rect = base.mark_rect(stroke="white", strokeWidth=0.5).encode(
-        color=alt.Color("gain:Q", scale=alt.Scale(domain=[-reach, reach], domainMid=0, **DIVERGING),
-                        title="B worse … B better"),
+    rect = base.mark_rect(stroke="#dddddd", strokeWidth=0.5).encode(
+        color=alt.condition("abs(datum.gain) < 1e-9", alt.value("#ffffff"), alt.Color(
+            "gain:Q", title="B worse … B better", scale=alt.Scale(domain=[-reach, reach], domainMid=0, **DIVERGING))),
         tooltip=["truth:N", "guess:N", alt.Tooltip("a:Q", title="A", format=fmt),
                  alt.Tooltip("b:Q", title="B", format=fmt), alt.Tooltip("diff:Q", title="B - A", format="+" + fmt),
                  alt.Tooltip("effect:N", title="for B")],
     )
+    if selectable:
+        rect = rect.add_params(alt.selection_point(name=CELL_SELECTION, fields=["truth", "guess"], on="click"))
     return _with_labels(base, rect, len(class_names), _TEXT_ON_DARK, title, side)
 
 

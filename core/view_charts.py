@@ -1,6 +1,6 @@
-"""Pure Altair builders for the bounded views: one example's top-k scores, the confusion change
-coloured by better/worse, the reliability diagram with thin bins marked, and the errors behind
-each guessed class. Inputs are already aggregated (core.pairs); sizes never depend on n.
+"""Pure Altair builders for the bounded views: one example's top-k scores, the reliability
+diagram with thin bins marked, and the errors behind each guessed class (B - A is
+core.eval_charts.difference_heatmap, shared with the report). Inputs are already aggregated (core.pairs); sizes never depend on n.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from core.eval_charts import CELL_SELECTION, COLOR_A, COLOR_B, DIVERGING, MAX_LABELLED_CLASSES, difference_frame
+from core.eval_charts import COLOR_A, COLOR_B
 
 TRUTH_SHADE = "#54a24b"
 
@@ -36,33 +36,6 @@ def topk_score_chart(frame: pd.DataFrame, label_a: str = "A", label_b: str = "B"
     band = alt.Chart(pd.DataFrame({"class": truth, "low": 0.0, "high": 1.0})).mark_bar(
         color=TRUTH_SHADE, opacity=0.18).encode(y=y, x="low:Q", x2="high:Q")
     return alt.layer(band, bars).properties(width=width, height=max(18 * len(frame), 60))
-
-
-def change_heatmap(cm_a: np.ndarray, cm_b: np.ndarray, class_names: Sequence[str], normalize: bool = False,
-                   title: str = "B - A") -> alt.LayerChart:
-    """The change B - A per cell, coloured by its effect: green where B is better (more right on
-    the diagonal, fewer confusions off it), red where B is worse, white where equal; clicking a
-    cell selects it (selection CELL_SELECTION on truth and guess)."""
-    df = difference_frame(cm_a, cm_b, class_names, normalize)
-    reach = float(max(np.abs(df["gain"]).max(), 1e-9 if normalize else 1))
-    names = list(class_names)
-    fmt = ".2f" if normalize else ".0f"
-    side = int(np.clip(32 * len(names), 160, 420))
-    pick = alt.selection_point(name=CELL_SELECTION, fields=["truth", "guess"], on="click")
-    base = alt.Chart(df).encode(x=alt.X("guess:N", sort=names, title="guess", axis=alt.Axis(labelAngle=0)),
-                                y=alt.Y("truth:N", sort=names, title="truth"))
-    rect = base.mark_rect(stroke="#dddddd", strokeWidth=0.5).encode(
-        color=alt.condition("abs(datum.gain) < 1e-9", alt.value("#ffffff"), alt.Color(
-            "gain:Q", title="B better / worse",
-            scale=alt.Scale(domain=[-reach, reach], domainMid=0, **DIVERGING))),
-        tooltip=["truth:N", "guess:N", alt.Tooltip("a:Q", title="A", format=fmt),
-                 alt.Tooltip("b:Q", title="B", format=fmt), alt.Tooltip("diff:Q", title="B - A", format="+" + fmt),
-                 alt.Tooltip("effect:N", title="effect")],
-    ).add_params(pick)
-    layers = [rect]
-    if len(names) <= MAX_LABELLED_CLASSES:
-        layers.append(base.mark_text(fontSize=11).encode(text="label:N"))
-    return alt.layer(*layers, title=title).properties(width=side, height=side)
 
 
 def reliability_counts_chart(frame: pd.DataFrame, title: str = "Reliability") -> alt.LayerChart:

@@ -9,10 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from core.cells import CellIndex, drill
-from core.eval_charts import CELL_SELECTION, confusion_heatmap
+from core.eval_charts import CELL_SELECTION, confusion_heatmap, difference_heatmap
 from core.metrics import confusion
 from core.pairs import MANY_CLASSES, PAIR_ORDERS, confused_pairs, involved_classes, submatrix
-from core.view_charts import change_heatmap
 from ui import query
 from ui.charts import kept_chart
 from ui.grid import image_grid
@@ -80,7 +79,7 @@ def _heatmaps(classes: list[int], normalized: bool) -> None:
     left, right = st.columns(2)
     with left:
         _take_click(kept_chart((current.key, "confusion", "change", tuple(classes), normalized),
-                               lambda: change_heatmap(sa, sb, sub, normalized, "B - A"), key="confusion_change",
+                               lambda: difference_heatmap(sa, sb, sub, normalized, "B - A", selectable=True), key="confusion_change",
                                on_select="rerun", selection_mode=CELL_SELECTION), "change")
     with right:
         st.markdown("**B - A**: each cell is B's count minus A's"
