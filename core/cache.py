@@ -19,13 +19,14 @@ def default_root() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".cache" / "versus"
 
 
-_HASH_MEMO: dict[tuple[str, int, int], str] = {}
+_HASH_MEMO: dict[tuple[str, int, int, int, int], str] = {}
 
 
 def file_sha256(path: str | os.PathLike) -> str:
-    """Content hash of a file (memoized by path, size and mtime; the key is the content)."""
+    """Content hash of a file, memoized by what changes whenever its bytes do: path, size,
+    inode, modification time (a copy may preserve it) and change time (no user call sets it)."""
     st = os.stat(path)
-    key = (str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
+    key = (str(Path(path).resolve()), st.st_size, st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
     if key not in _HASH_MEMO:
         h = hashlib.sha256()
         with open(path, "rb") as fh:

@@ -39,7 +39,7 @@ def test_id_mismatch_offers_the_intersection_and_it_stays_on(tmp_path):
 
 def test_a_file_rewritten_in_place_with_its_old_time_is_read_again(tmp_path):
     """Same size, same modification time put back (as a copy tool does): the app still sees the new
-    content, because the change time and inode are part of what it checks on every rerun."""
+    content, because its caches key on the file's content (hashed once per change marker)."""
     import os
 
     ids = [f"x{i}" for i in range(30)]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.cache import make_key
+from core.cache import file_sha256, make_key
 from core.comparison import Comparison, IdMismatch
 from core.datasets import EvalData, load_data, parse_data
 from core.errors import VersusError
@@ -15,6 +15,7 @@ from core.progress import progress_text
 from core.run_options import InferenceOptions
 from core.sources import CheckpointSource, TableSource, evaluate, load_table_source, shared_data
 from core.sources.naming import add_side_notes
+from core.sources.registry import KINDS
 from ui.lru import BoundedLRU
 from ui.sidebar import Settings
 
@@ -66,10 +67,49 @@ def _stamp(path: str) -> tuple:
     return tuple(marks)
 
 
-def _arch_stamp(src: CheckpointSource) -> tuple:
-    """Change marker of an architecture given as a .py file (its edits change the model)."""
+@st.cache_resource
+def _identities() -> dict[tuple, str]:
+    """Content identities already computed, by the change marker they were computed at."""
+    return {}
+
+
+def _content(path: str) -> tuple:
+    """Content identity of a source path: its kind's content hash (a file's sha256, a Hugging
+    Face folder's weights and config), computed once per change marker so a rerun costs a stat;
+    the change marker itself for a folder no kind hashes (an offline run)."""
+    p = Path(path).expanduser()
+    try:
+        if p.is_file():
+            return ("sha256", file_sha256(p))
+        kind = next((k for k in KINDS if k.identity is not None and _recognizes(k, path)), None)
+        stamp = _stamp(path)
+        if kind is None:
+            return stamp
+        memo = _identities()
+        if (kind.name, stamp) not in memo:
+            memo[(kind.name, stamp)] = kind.identity(path)
+        return (kind.name, memo[(kind.name, stamp)])
+    except OSError:  # unreadable: loading it will say why, in one sentence
+        return (path,)
+
+
+def _recognizes(kind, path: str) -> bool:
+    try:
+        return bool(kind.recognize(path))
+    except (OSError, VersusError):
+        return False
+
+
+def _arch_content(src: CheckpointSource) -> tuple:
+    """Content of an architecture given as a .py file (its edits change the model)."""
     path = (src.arch or "").split(".py:", 1)[0] + ".py" if ".py:" in (src.arch or "") else ""
-    return _stamp(path) if path else ()
+    return _content(path) if path and Path(path).expanduser().is_file() else ()
+
+
+def _model_key(src: CheckpointSource) -> tuple:
+    """The source (its path and label name the predictions) with its content and its
+    architecture file's: the key changes exactly when what the model computes can."""
+    return (src, _content(src.path), _arch_content(src))
 
 
 def _data(spec: str, options: InferenceOptions) -> EvalData:
@@ -95,19 +135,18 @@ def _pair(s: Settings, data: EvalData) -> tuple[Predictions, Predictions]:
         finally:
             bar.empty()
 
-    key = (s.a, s.b, _stamp(s.a.path), _stamp(s.b.path), _arch_stamp(s.a), _arch_stamp(s.b),
-           data.fingerprint, s.over, s.device, s.options)
+    key = (_model_key(s.a), _model_key(s.b), data.fingerprint, s.over, s.device, s.options)
     return _predictions_cache().get_or_make(key, infer)
 
 
 def _table(src: TableSource) -> Predictions:
     """A table source's Predictions; keyed by the source (a W&B version is immutable; its
-    digest is part of the source) and, for local files, their change marker."""
+    digest is part of the source) and, for local files, their content."""
     def load() -> Predictions:
         with st.spinner(f"Loading {src.display()}..."):
             return load_table_source(src)
 
-    key = ("table", src, _stamp(src.location) if src.kind != "wandb" else ())
+    key = ("table", src, _content(src.location) if src.kind != "wandb" else ())
     return _predictions_cache().get_or_make(key, load)
 
 
@@ -116,7 +155,7 @@ def _checkpoint(src: CheckpointSource, s: Settings, data: EvalData) -> Predictio
         with st.spinner(f"Inference: {src.display()}..."):
             return evaluate([src], data, s.over, s.device, s.batch_size, options=s.options)[0]
 
-    key = ("checkpoint", src, _stamp(src.path), _arch_stamp(src), data.fingerprint, s.over, s.device, s.options)
+    key = ("checkpoint", _model_key(src), data.fingerprint, s.over, s.device, s.options)
     return _predictions_cache().get_or_make(key, infer)
 
 
