@@ -19,7 +19,8 @@ DEFAULT_MAX_CLASSES = 100_000
 DEFAULT_MAX_PARAMS = 2_000_000_000  # elements; 8 GB in float32
 
 
-def _bound(env: str, default: int) -> int:
+def bound(env: str, default: int) -> int:
+    """A positive whole number from the environment variable env, else default."""
     raw = os.environ.get(env, "").strip()
     if not raw:
         return default
@@ -34,12 +35,12 @@ def _bound(env: str, default: int) -> int:
 
 def max_classes() -> int:
     """The largest class count a model may declare (VERSUS_MAX_CLASSES)."""
-    return _bound(MAX_CLASSES_ENV, DEFAULT_MAX_CLASSES)
+    return bound(MAX_CLASSES_ENV, DEFAULT_MAX_CLASSES)
 
 
 def max_params() -> int:
     """The largest total parameter element count a model may declare (VERSUS_MAX_PARAMS)."""
-    return _bound(MAX_PARAMS_ENV, DEFAULT_MAX_PARAMS)
+    return bound(MAX_PARAMS_ENV, DEFAULT_MAX_PARAMS)
 
 
 def check_classes(count: int, where: str, verb: str = "declares") -> None:

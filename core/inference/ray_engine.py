@@ -20,6 +20,7 @@ from torch import nn
 
 from core.datasets import EvalData, bad_image_error, coerce_channels, read_image
 from core.errors import VersusError, first_line
+from core.inference.features import FeaturePlan
 from core.inference.loader import batches, collate, prepare
 from core.inference.runner import (Progress, autocast, default_names, finish, forward_any, group_by_prep,
                                    group_input, set_memory_format, shared_size, wants_channels_last)
@@ -250,10 +251,11 @@ def run_models_ray(models: list[nn.Module], preps: list[Preprocessing], data: Ev
         raise
     except Exception as exc:  # Ray's own failures (a lost node, an actor that could not start)
         raise VersusError(f"The Ray engine failed ({type(exc).__name__}: {first_line(exc, 200)}).") from None
+    plans = [FeaturePlan(n) for _ in models]
     for lo in sorted(results):
-        outs, fs = results[lo]
+        outs, fs = results.pop(lo)
         for j in range(len(models)):
             raws[j].append(outs[j])
             if fs[j] is not None:
-                feats[j].append(fs[j])
-    return finish(raws, feats, names, precision, keep_features)
+                feats[j].append(plans[j].apply(fs[j]))
+    return finish(raws, feats, names, precision, keep_features, plans=plans)

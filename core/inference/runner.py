@@ -13,6 +13,7 @@ from torch import nn
 from core.datasets import EvalData
 from core.errors import VersusError, first_line
 from core.inference import scores as sc
+from core.inference.features import FeaturePlan, projection_warning
 from core.inference.loader import Batch, batches, default_workers, resize_one
 from core.limits import check_classes
 from core.preprocessing import Preprocessing, apply
@@ -49,15 +50,18 @@ def check_precision(precision: str) -> torch.dtype:
     return PRECISIONS[precision]
 
 
-def _classifier_input_hook(model: nn.Module, store: list) -> torch.utils.hooks.RemovableHandle | None:
-    """Hook on the last Linear layer that records its input (the penultimate features)."""
+def _classifier_input_hook(model: nn.Module, store: list, plan: FeaturePlan | None = None
+                           ) -> torch.utils.hooks.RemovableHandle | None:
+    """Hook on the last Linear layer that records its input (the penultimate features), kept
+    as plan says (projected when all of them would exceed the budget)."""
     last = None
     for m in model.modules():
         if isinstance(m, nn.Linear):
             last = m
     if last is None:
         return None
-    return last.register_forward_hook(lambda _m, inp, _out: store.append(inp[0].flatten(1).float().cpu()))
+    keep = plan.apply if plan is not None else (lambda x: x.flatten(1).float().cpu())
+    return last.register_forward_hook(lambda _m, inp, _out: store.append(keep(inp[0])))
 
 
 def group_by_prep(preps: list[Preprocessing]) -> dict[Preprocessing, list[int]]:
@@ -169,7 +173,8 @@ def autocast(device: torch.device, precision: str) -> contextlib.AbstractContext
 
 
 def finish(raws: list[list[torch.Tensor]], feats: list[list[torch.Tensor]], names: list[str],
-           precision: str, keep_features: bool, gpu_decoded: bool = False) -> list[ModelOutput]:
+           precision: str, keep_features: bool, gpu_decoded: bool = False,
+           plans: list[FeaturePlan] | None = None) -> list[ModelOutput]:
     """Concatenate each model's raw outputs and turn them into probabilities with a record of how."""
     outs = []
     for j, name in enumerate(names):
@@ -178,6 +183,8 @@ def finish(raws: list[list[torch.Tensor]], feats: list[list[torch.Tensor]], name
         meta: dict[str, Any] = {"precision": precision, "score_conversion": how}
         if gpu_decoded:
             meta["jpeg_decoded_on_gpu"] = True
+        if keep_features and plans is not None and plans[j].record():
+            meta["features_projected"] = plans[j].record()
         meta["warnings"] = run_warnings(name, meta)
         outs.append(ModelOutput(
             sc.to_probabilities(raw, how) if raw.size else raw,
@@ -195,6 +202,8 @@ def run_warnings(name: str, meta: dict[str, Any]) -> list[str]:
         warnings.append(f"{name} ran in {meta['precision']}; its scores can differ from fp32 in the last digits.")
     if meta.get("jpeg_decoded_on_gpu"):
         warnings.append(GPU_DECODE_NOTE)
+    if (projected := projection_warning(name, meta.get("features_projected"))) is not None:
+        warnings.append(projected)
     return warnings
 
 
@@ -233,8 +242,9 @@ def run_models(
         set_memory_format(m, cl)
     raws: list[list[torch.Tensor]] = [[] for _ in models]
     feats: list[list[torch.Tensor]] = [[] for _ in models]
-    hooks = [(_classifier_input_hook(m, feats[j]) if keep_features else None) for j, m in enumerate(models)]
     n = len(data)
+    plans = [FeaturePlan(n) for _ in models]
+    hooks = [(_classifier_input_hook(m, feats[j], plans[j]) if keep_features else None) for j, m in enumerate(models)]
     gpu_jpeg = _uses_gpu_decode(data, device)
     start = time.perf_counter()
     try:
@@ -258,7 +268,7 @@ def run_models(
             for m in models:
                 m.to("cpu")
             torch.cuda.empty_cache()
-    return finish(raws, feats, names, precision, keep_features, gpu_jpeg)
+    return finish(raws, feats, names, precision, keep_features, gpu_jpeg, plans)
 
 
 GPU_DECODE_NOTE = ("The JPEG images were decoded on the GPU (nvJPEG); pixel values can differ slightly "

@@ -14,6 +14,7 @@ from core.cache import ArrayCache, make_key
 from core.datasets import EvalData
 from core.errors import VersusError
 from core.inference import InferenceOptions, Progress, pick_device, run_engine
+from core.inference.features import feature_budget
 from core.inference.runner import run_warnings
 from core.predictions import Predictions
 from core.preprocessing import Preprocessing
@@ -157,7 +158,8 @@ def evaluate(
     torch_device = pick_device(device)  # a bad device is an error even when every result is cached
     resolved = [resolve_model(s, data, over) for s in sources]
     cache = cache if cache is not None else ArrayCache()
-    keys = [make_key({**r.identity, **options.cache_identity(), "features": keep_features}) for r in resolved]
+    features = [keep_features, feature_budget()] if keep_features else False  # the budget decides what is kept
+    keys = [make_key({**r.identity, **options.cache_identity(), "features": features}) for r in resolved]
     found = [cache.get(k) for k in keys]
     todo = [j for j, f in enumerate(found) if f is None or len(f["scores"]) != len(data)]
     # Same checkpoint, same identity: compute once.
