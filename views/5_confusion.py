@@ -10,7 +10,7 @@ import streamlit as st
 
 from core.cells import CellIndex, drill
 from core.eval_charts import CELL_SELECTION, confusion_heatmap, difference_heatmap
-from core.metrics import confusion
+from core.evaluation import evaluation_of
 from core.pairs import MANY_CLASSES, PAIR_ORDERS, confused_pairs, involved_classes, submatrix
 from ui import query
 from ui.charts import kept_chart
@@ -31,13 +31,6 @@ query.defaults("confusion")
 query.keep_known("cf_classes", names)
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def _matrices(_cmp, key: str) -> tuple[np.ndarray, np.ndarray]:
-    """A's and B's confusion counts (rows truth, columns guess), once per comparison content."""
-    k = len(_cmp.class_names)
-    return confusion(_cmp.truth, _cmp.guess_a, k), confusion(_cmp.truth, _cmp.guess_b, k)
-
-
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _cell_indexes(_cmp, key: str) -> tuple[CellIndex, CellIndex]:
     """The rows behind every cell of A and B (read-only, shared by reruns)."""
@@ -45,7 +38,8 @@ def _cell_indexes(_cmp, key: str) -> tuple[CellIndex, CellIndex]:
     return CellIndex.build(_cmp.truth, _cmp.guess_a, k), CellIndex.build(_cmp.truth, _cmp.guess_b, k)
 
 
-cm_a, cm_b = _matrices(cmp, current.key)
+evaluation = evaluation_of(cmp)  # the comparison's one result: its matrices are the Overview's and the report's
+cm_a, cm_b = evaluation.a.confusion, evaluation.b.confusion
 if st.session_state.get("cell_truth") not in names or st.session_state.get("cell_guess") not in names:
     top = confused_pairs(cm_a, cm_b, names, "count", top=1)
     t0, g0 = (int(top["truth_index"][0]), int(top["guess_index"][0])) if len(top) else (0, 0)

@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.curves import ModelCurves, area_table, curve_frame, model_curves
+from core.curves import ClassCurves, ModelCurves, area_table, curve_frame
+from core.evaluation import evaluation_of
 from core.eval_charts import curve_chart
 from core.pairs import changed_most, worst_first
 from ui import query
@@ -19,12 +20,11 @@ query.defaults("curves")
 query.keep_known("curves_class", names)
 
 
-@st.cache_data(max_entries=8, show_spinner="Computing the curves...")
-def _curves(_cmp, key: str) -> dict[str, ModelCurves]:
-    return {"A": model_curves(_cmp.truth, _cmp.a.scores), "B": model_curves(_cmp.truth, _cmp.b.scores)}
-
-
-curves = _curves(cmp, current.key)
+evaluation = evaluation_of(cmp)  # the curves and areas the report and summary.json hold
+if "curves" not in evaluation.__dict__:
+    with st.spinner("Computing the curves..."):
+        _ = evaluation.curves  # computed once, kept on the Evaluation (usually already warmed)
+curves = evaluation.curves
 table = area_table(curves["A"], curves["B"], names)
 per_class, macro = table.iloc[:-1], table.iloc[-1:]
 if not st.session_state.get("curves_class"):
@@ -35,12 +35,20 @@ st.caption(f"**A** {current.label_a}  vs  **B** {current.label_b} on {cmp.n:,} e
            "Each class against all the others; higher curves are better. Opens on the class whose AUC changed most.")
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def _pair(_cmp, key: str, k: int) -> tuple[ClassCurves, ClassCurves]:
+    """A's and B's curves of class k: held by the Evaluation, or drawn on demand (many classes)."""
+    ev = evaluation_of(_cmp)
+    return ev.class_curves("a", k), ev.class_curves("b", k)
+
+
 @st.fragment
 def _class_curves() -> None:
     """The picked class's metrics and its ROC and PR charts."""
     name = st.selectbox("Class", names, key="curves_class", help="Type to search.")
     k = names.index(name)
-    ca, cb = curves["A"].classes[k], curves["B"].classes[k]
+    ca, cb = _pair(cmp, current.key, k)
+    one = {"A": ModelCurves([ca]), "B": ModelCurves([cb])}
     cols = st.columns(4)
     cols[0].metric("ROC AUC A", f"{ca.auc:.4f}")
     cols[1].metric("ROC AUC B", f"{cb.auc:.4f}", f"{cb.auc - ca.auc:+.4f}" if np.isfinite(cb.auc - ca.auc) else None)
@@ -50,9 +58,9 @@ def _class_curves() -> None:
         st.info(f"Class {name} has no example in this set (or every example is of it), so its curves are undefined.")
     else:
         left, right = st.columns(2)
-        kept_chart((current.key, "roc", k), lambda: curve_chart(curve_frame(curves, names, "roc", [k]), "roc",
+        kept_chart((current.key, "roc", k), lambda: curve_chart(curve_frame(one, [name], "roc", [0]), "roc",
                                                                  f"ROC: {name} vs the rest"), where=left)
-        kept_chart((current.key, "pr", k), lambda: curve_chart(curve_frame(curves, names, "pr", [k]), "pr",
+        kept_chart((current.key, "pr", k), lambda: curve_chart(curve_frame(one, [name], "pr", [0]), "pr",
                                                                 f"Precision-recall: {name} vs the rest"), where=right)
     query.sync("curves")
 

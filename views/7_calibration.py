@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.calibration import RELIABILITY_BINS, histogram_frame, reliability, reliability_frame
+from core.calibration import RELIABILITY_BINS, histogram_frame, reliability_frame
 from core.eval_charts import histogram_chart
-from core.metrics import brier_score, confusion, expected_calibration_error
+from core.evaluation import evaluation_of
 from core.pairs import changed_most, recall_change, thin_bins
 from core.view_charts import reliability_counts_chart
 from ui import query
@@ -22,15 +22,13 @@ query.keep_known("calibration_class", names)
 
 @st.cache_data(max_entries=8, show_spinner="Binning the scores...")
 def _calibration(_cmp, key: str) -> tuple[dict, dict, pd.DataFrame, np.ndarray]:
-    """ECE, Brier, the reliability bins and the per-class recall change, once per content."""
-    t = _cmp.truth
-    ece = {side: expected_calibration_error(t, p.scores) for side, p in (("A", _cmp.a), ("B", _cmp.b))}
-    brier = {side: brier_score(t, p.scores) for side, p in (("A", _cmp.a), ("B", _cmp.b))}
-    frame = reliability_frame({"A": reliability(t, _cmp.a.scores), "B": reliability(t, _cmp.b.scores)})
+    """ECE, Brier, the reliability bins and the per-class recall change, read from the
+    comparison's Evaluation (the numbers the Overview, summary.json and the report show)."""
+    ev = evaluation_of(_cmp)
+    ece, brier = {"A": ev.a.ece, "B": ev.b.ece}, {"A": ev.a.brier, "B": ev.b.brier}
+    frame = reliability_frame({"A": ev.a.reliability, "B": ev.b.reliability})
     frame["thin"] = thin_bins(frame["count"].to_numpy(), _cmp.n)
-    c = len(_cmp.class_names)
-    change = recall_change(confusion(t, _cmp.guess_a, c), confusion(t, _cmp.guess_b, c))
-    return ece, brier, frame, change
+    return ece, brier, frame, recall_change(ev.a.confusion, ev.b.confusion)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
