@@ -6,6 +6,8 @@ matrices and the errors per guessed class are computed here and nowhere else.
 """
 from __future__ import annotations
 
+import os
+import threading
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -266,13 +268,31 @@ def model_curves_pair(cmp: Comparison, max_points: int = curves.MAX_POINTS, limi
 
 
 _CACHE_ATTR = "_versus_evaluation"
+_LOCK = threading.Lock()
 
 
 def evaluation_of(cmp: Comparison) -> Evaluation:
     """The Evaluation of cmp, computed on first call and kept on the Comparison object (so a
-    cached Comparison gives a cached Evaluation; no streamlit needed)."""
+    cached Comparison gives a cached Evaluation; no streamlit needed). Threads asking at once
+    (two sessions, a page and the warm-up) compute it once."""
     cached = cmp.__dict__.get(_CACHE_ATTR)
     if cached is None:
-        cached = Evaluation.of(cmp)
-        cmp.__dict__[_CACHE_ATTR] = cached
+        with _LOCK:
+            cached = cmp.__dict__.get(_CACHE_ATTR)
+            if cached is None:
+                cached = Evaluation.of(cmp)
+                cmp.__dict__[_CACHE_ATTR] = cached
     return cached
+
+
+def warm(cmp: Comparison) -> None:
+    """Compute what the views will ask for first (the Evaluation and its curves) ahead of them,
+    at low priority: meant for a background thread while a person reads the first page."""
+    try:  # Linux: a thread's own nice value, so a click still gets the CPU first
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):
+        pass
+    try:
+        _ = evaluation_of(cmp).curves
+    except Exception:  # noqa: BLE001 - a page that needs them computes them and reports any error
+        pass

@@ -1,6 +1,7 @@
 """The current Comparison: computed from the sidebar settings, shared by every page."""
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import streamlit as st
 from core.cache import file_sha256, make_key
 from core.comparison import Comparison, IdMismatch
 from core.datasets import EvalData, load_data, parse_data
+from core.evaluation import warm
 from core.errors import VersusError
 from core.predictions import Predictions
 from core.progress import progress_text
@@ -180,8 +182,12 @@ def demo_pairing() -> None:
 
 @st.cache_resource(max_entries=8, show_spinner="Aligning A and B...")
 def _comparison(key: str, _pa: Predictions, _pb: Predictions, intersect: bool) -> Comparison:
-    """The Comparison of A and B, shared by every session, keyed on their content identity."""
-    return Comparison.build(_pa, _pb, intersect=intersect)
+    """The Comparison of A and B, shared by every session, keyed on their content identity.
+    A background thread then computes its Evaluation and curves while the first page is read,
+    so the first visit to Curves does not wait for them."""
+    cmp = Comparison.build(_pa, _pb, intersect=intersect)
+    threading.Thread(target=warm, args=(cmp,), name="versus-warm", daemon=True).start()
+    return cmp
 
 
 def _warnings(pa: Predictions, pb: Predictions) -> None:
