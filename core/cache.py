@@ -19,14 +19,18 @@ def default_root() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".cache" / "versus"
 
 
-_HASH_MEMO: dict[tuple[str, int, int, int, int], str] = {}
+_HASH_MEMO: dict[tuple, str] = {}
+
+
+def change_mark(st: os.stat_result) -> tuple[int, int, int, int]:
+    """What changes whenever a file's bytes do: size, inode, and both the modification time
+    (which a copy may preserve) and the change time (which no user call can set back)."""
+    return st.st_size, st.st_ino, st.st_mtime_ns, st.st_ctime_ns
 
 
 def file_sha256(path: str | os.PathLike) -> str:
-    """Content hash of a file, memoized by what changes whenever its bytes do: path, size,
-    inode, modification time (a copy may preserve it) and change time (no user call sets it)."""
-    st = os.stat(path)
-    key = (str(Path(path).resolve()), st.st_size, st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
+    """Content hash of a file, memoized by its path and change mark."""
+    key = (str(Path(path).resolve()), *change_mark(os.stat(path)))
     if key not in _HASH_MEMO:
         h = hashlib.sha256()
         with open(path, "rb") as fh:

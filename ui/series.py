@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.cache import change_mark
 from core.datasets import EvalData
 from core.errors import VersusError
 from core.predictions import compact_ids
@@ -33,7 +34,7 @@ def default_source() -> str:
 
 
 def _stamp(spec: SeriesSpec) -> tuple:
-    """Cheap change marker of the series' files (the disk cache keys on content)."""
+    """Change marker of the series' files, read on every rerun (the disk cache keys on content)."""
     paths = list(spec.paths) if spec.kind == "checkpoints" else ([spec.run] if spec.kind == "offline" else [])
     marks = []
     for p in paths:
@@ -41,7 +42,7 @@ def _stamp(spec: SeriesSpec) -> tuple:
         files = sorted(path.glob("run-*.wandb")) if spec.kind == "offline" else [path]
         for f in files:
             try:
-                marks.append((str(f), f.stat().st_size, f.stat().st_mtime_ns))
+                marks.append((str(f), *change_mark(f.stat())))
             except OSError:
                 marks.append((str(f),))
     return tuple(marks)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.cache import file_sha256, make_key
+from core.cache import change_mark, file_sha256, make_key
 from core.comparison import Comparison, IdMismatch
 from core.datasets import EvalData, load_data, parse_data
 from core.evaluation import warm
@@ -49,12 +49,6 @@ def _data_cache() -> BoundedLRU:
     return BoundedLRU(max_entries=4)
 
 
-def _mark(st_) -> tuple[int, int, int, int]:
-    """What changes whenever a file's bytes do: size, inode, and both the modification time (which
-    a copy may preserve) and the change time (which no user call can set back)."""
-    return st_.st_size, st_.st_ino, st_.st_mtime_ns, st_.st_ctime_ns
-
-
 def _stamp(path: str) -> tuple:
     """Change marker of a file or folder, read on every rerun instead of hashing gigabytes: it
     decides whether to ask core again, and core's disk cache and the comparison key on content."""
@@ -63,9 +57,9 @@ def _stamp(path: str) -> tuple:
         st_ = p.stat()
     except OSError:
         return (path,)
-    marks = [(str(p), *_mark(st_))]
+    marks = [(str(p), *change_mark(st_))]
     if p.is_dir():  # the entries right inside: a table file rewritten in place, a class folder
-        marks += [(c.name, *_mark(c.stat())) for c in sorted(p.iterdir())]
+        marks += [(c.name, *change_mark(c.stat())) for c in sorted(p.iterdir())]
     return tuple(marks)
 
 
