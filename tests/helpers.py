@@ -1,4 +1,4 @@
-"""Files the tests write themselves: MNIST-format idx files, ImageFolders."""
+"""Files the tests write themselves: MNIST-format idx files, ImageFolders, Parquet predictions."""
 from __future__ import annotations
 
 import gzip
@@ -38,3 +38,21 @@ def write_imagefolder(root: Path, images: np.ndarray, labels: np.ndarray, classe
         Image.fromarray(img).save(p)
         rel.append(p.relative_to(root).as_posix())
     return rel
+
+
+def many_class_files(folder: Path, n: int = 1500, c: int = 1000) -> tuple:
+    """Two Parquet prediction files of the same n examples over c classes (B more skilled):
+    (A's Predictions, B's, [A's path, B's path])."""
+    import pandas as pd
+
+    from tests.conftest import make_predictions
+
+    a = make_predictions(n, c, seed=1, skill=4.0)
+    b = make_predictions(n, c, seed=2, skill=5.0, truth=a.truth)
+    paths = []
+    for side, p in (("a", a), ("b", b)):
+        cols = {"id": p.ids.astype(object), "truth": [p.class_names[t] for t in p.truth]}
+        cols |= {f"score_{k}": p.scores[:, j] for j, k in enumerate(p.class_names)}
+        paths.append(folder / f"{side}.parquet")
+        pd.DataFrame(cols).to_parquet(paths[-1])
+    return a, b, paths

@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pytest
 from sklearn import metrics as skm
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import make_predictions
+from tests.helpers import many_class_files
 
 N, C = 1500, 1000
 PAGES = ["views/1_overview.py", "views/2_examples.py", "views/3_errors.py", "views/4_by_guess.py",
@@ -23,16 +22,7 @@ MAX_CHART_ROWS = 30 * 30  # the largest submatrix; any chart holding more is not
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     """Two Parquet prediction files of the same 1,500 examples over 1,000 classes (B more skilled)."""
-    folder = tmp_path_factory.mktemp("many")
-    a = make_predictions(N, C, seed=1, skill=4.0)
-    b = make_predictions(N, C, seed=2, skill=5.0, truth=a.truth)
-    paths = []
-    for side, p in (("a", a), ("b", b)):
-        cols = {"id": p.ids.astype(object), "truth": [p.class_names[t] for t in p.truth]}
-        cols |= {f"score_{k}": p.scores[:, j] for j, k in enumerate(p.class_names)}
-        paths.append(folder / f"{side}.parquet")
-        pd.DataFrame(cols).to_parquet(paths[-1])
-    return a, b, paths
+    return many_class_files(tmp_path_factory.mktemp("many"), N, C)
 
 
 def _open(paths, params: dict | None = None) -> AppTest:

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-import pandas as pd
 import pytest
 from sklearn.metrics import accuracy_score
 
-from tests.conftest import make_predictions
+from tests.helpers import many_class_files
 from tests.e2e.browser import errors, exceptions, metrics, wait_idle
 
 N, C = 1500, 1000
@@ -19,16 +18,7 @@ PAGES = ("Examples", "Errors", "By guess", "Confusion", "Curves", "Calibration",
 
 @pytest.fixture(scope="module")
 def many(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("many-browser")
-    a = make_predictions(N, C, seed=1, skill=4.0)
-    b = make_predictions(N, C, seed=2, skill=5.0, truth=a.truth)
-    paths = []
-    for side, p in (("a", a), ("b", b)):
-        cols = {"id": p.ids.astype(object), "truth": [p.class_names[t] for t in p.truth]}
-        cols |= {f"score_{k}": p.scores[:, j] for j, k in enumerate(p.class_names)}
-        paths.append(folder / f"{side}.parquet")
-        pd.DataFrame(cols).to_parquet(paths[-1])
-    return a, b, paths
+    return many_class_files(tmp_path_factory.mktemp("many-browser"), N, C)
 
 
 def test_a_thousand_classes_in_every_page(server, page, shot, many):
