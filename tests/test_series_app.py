@@ -125,19 +125,9 @@ def test_two_clicked_points_are_read_in_order():
 
 
 def test_offline_run_series_with_history_and_picking(wandb_env, tmp_path):
-    from tests.wandb_helpers import offline_run, quickstart_table
+    from tests.wandb_helpers import skill_series_run
 
-    rng = np.random.default_rng(1)
-    n, c = 40, 3
-    truth = rng.integers(0, c, n)
-    ids = [f"img{i:03d}" for i in range(n)]
-    images = [rng.integers(0, 255, (8, 8), dtype=np.uint8) for _ in range(n)]
-    scores = []
-    for skill in (0.2, 1.0, 4.0):
-        logits = rng.normal(size=(n, c))
-        logits[np.arange(n), truth] += skill
-        scores.append(np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True))
-    folder = offline_run(tmp_path, [(e, quickstart_table(ids, images, truth, s)) for e, s in zip((1, 2, 3), scores)])
+    folder, truth, scores = skill_series_run(tmp_path, 1, 40, 3, (0.2, 1.0, 4.0))
     at = _series_page()
     at.text_input(key="series_source").set_value(f"{folder}:test_predictions").run()
     assert not at.exception and not at.error, (at.exception, [e.value for e in at.error])

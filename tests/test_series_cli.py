@@ -16,7 +16,7 @@ from core.datasets import load_digits_test
 from core.series_source import list_series
 from core.sources import CheckpointSource, evaluate
 from tests.series_helpers import lightning_folder
-from tests.wandb_helpers import offline_run, quickstart_table, wandb_env  # noqa: F401 (fixture)
+from tests.wandb_helpers import skill_series_run, wandb_env  # noqa: F401 (fixture)
 
 
 @pytest.fixture(scope="module")
@@ -146,19 +146,8 @@ def test_repeated_and_missing_epochs(ckpt_folder, tmp_path, capsys):
 
 
 def test_offline_run_with_three_table_versions(wandb_env, tmp_path, capsys):
-    rng = np.random.default_rng(0)
-    n, c = 60, 4
-    truth = rng.integers(0, c, n)
-    ids = [f"img{i:03d}" for i in range(n)]
-    images = [rng.integers(0, 255, (8, 8), dtype=np.uint8) for _ in range(n)]
-    all_scores = []
-    for skill in (0.5, 1.5, 3.0):
-        logits = rng.normal(size=(n, c))
-        logits[np.arange(n), truth] += skill
-        s = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
-        all_scores.append(s.astype(np.float32))
-    tables = [(e, quickstart_table(ids, images, truth, s)) for e, s in zip((1, 2, 3), all_scores)]
-    folder = offline_run(tmp_path, tables)
+    c = 4
+    folder, truth, all_scores = skill_series_run(tmp_path, 0, 60, c, (0.5, 1.5, 3.0))
     out = tmp_path / "o"
     code, _, err = run(["series", "--folder", f"{folder}:test_predictions", "--out", str(out)], capsys)
     assert code == 0, err

@@ -211,3 +211,19 @@ def demo_offline_run(demo_pair, tmp: Path, **kwargs: Any) -> Path:
         tables = [(epoch, quickstart_table(p.ids, [p.samples.image(i) for i in range(p.n)], p.truth, p.scores))
                   for epoch, p in zip((1, 5), demo_pair)]
         return offline_run(tmp, tables, **kwargs)
+
+
+def skill_series_run(base: Path, seed: int, n: int, c: int, skills: Sequence[float]) -> tuple[Path, np.ndarray, list]:
+    """An offline run logging one prediction table per skill (epochs 1, 2, ...) over the same n
+    images and labels, each more skilled than the last: (run folder, truth, each table's scores)."""
+    rng = np.random.default_rng(seed)
+    truth = rng.integers(0, c, n)
+    ids = [f"img{i:03d}" for i in range(n)]
+    images = [rng.integers(0, 255, (8, 8), dtype=np.uint8) for _ in range(n)]
+    scores = []
+    for skill in skills:
+        logits = rng.normal(size=(n, c))
+        logits[np.arange(n), truth] += skill
+        scores.append((np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)).astype(np.float32))
+    tables = [(e, quickstart_table(ids, images, truth, s)) for e, s in enumerate(scores, start=1)]
+    return offline_run(base, tables), truth, scores
