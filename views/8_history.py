@@ -3,9 +3,9 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import VersusError
-from core.history import RunRef, available_keys, history_chart, load_history, run_ref, table_step
+from core.history import history_chart, run_ref
+from ui.history import logged_history, logged_keys, logged_step
 from ui.state import require
-from ui.wandb_sidebar import api
 
 current = require()
 cmp = current.comparison
@@ -22,31 +22,16 @@ if not refs:
     st.stop()
 
 
-@st.cache_data(ttl=120, show_spinner="Reading the logged metrics...")
-def _keys(ref: RunRef) -> list[str]:
-    return available_keys(ref, api)
-
-
-@st.cache_data(ttl=120, show_spinner="Reading the full history...")
-def _history(ref: RunRef, keys: tuple[str, ...]) -> pd.DataFrame:
-    return load_history(ref, list(keys), api)
-
-
-@st.cache_data(ttl=120, show_spinner=False)
-def _step(ref: RunRef) -> int | None:
-    return table_step(ref, api)
-
-
 runs = {(r.kind, r.location): r for r in refs.values()}
 try:
-    keys = sorted({k for r in runs.values() for k in _keys(r)})
+    keys = sorted({k for r in runs.values() for k in logged_keys(r)})
     if not keys:
         st.info("These runs logged no numeric metrics.")
         st.stop()
     default = [k for k in keys if "loss" in k.lower() or "acc" in k.lower()][:4] or keys[:2]
     chosen = st.multiselect("Metrics", keys, default=default, key="history_keys")
-    frames = [_history(r, tuple(chosen)).assign(run=r.label()) for r in runs.values()]
-    marks = pd.DataFrame([(side, _step(r)) for side, r in refs.items()], columns=["side", "step"]).dropna()
+    frames = [logged_history(r, tuple(chosen)).assign(run=r.label()) for r in runs.values()]
+    marks = pd.DataFrame([(side, logged_step(r)) for side, r in refs.items()], columns=["side", "step"]).dropna()
 except VersusError as exc:
     st.error(str(exc))
     st.stop()

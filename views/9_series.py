@@ -7,12 +7,13 @@ import streamlit as st
 
 from core import series_charts as sc
 from core.errors import VersusError
-from core.history import RunRef, history_chart, load_history
+from core.history import RunRef, history_chart
+from core.selection import page_count, page_of
 from core.series import DYNAMICS_FILTERS, NOT_LEARNED, dynamics_mask, path_string
 from ui import series as ui_series
 from ui.grid import image_grid
 from ui.state import require
-from ui.wandb_sidebar import api
+from ui.history import logged_history, logged_keys
 
 PER_PAGE = 24
 CHART_KEY = "series_metrics_chart"
@@ -86,10 +87,8 @@ if run:
     st.subheader("Logged history")
     ref = RunRef("offline" if series.meta.get("offline_run") else "wandb", str(run), None, None)
     try:
-        from core.history import available_keys
-
-        keys = available_keys(ref, api)
-        frame = load_history(ref, keys[:4], api).assign(run=ref.label()) if keys else pd.DataFrame()
+        keys = logged_keys(ref)
+        frame = logged_history(ref, tuple(keys[:4])).assign(run=ref.label()) if keys else pd.DataFrame()
     except VersusError as exc:
         st.error(str(exc))
         frame = pd.DataFrame()
@@ -118,12 +117,12 @@ name = st.selectbox("Show examples", list(DYNAMICS_FILTERS)[1:], format_func=DYN
                     key="series_filter")
 rows = np.flatnonzero(dynamics_mask(dyn, name))
 rows = rows[np.argsort(-dyn.forgettings[rows], kind="stable")]
-pages = max(1, -(-len(rows) // PER_PAGE))
+pages = page_count(len(rows), PER_PAGE)
 c = st.columns([3, 1], vertical_alignment="bottom")
 c[0].markdown(f"**{len(rows):,} examples** {DYNAMICS_FILTERS[name]}, most forgotten first; "
               "caption: id · truth · path (✓ right, ✗ wrong per checkpoint)")
 page = int(c[1].number_input(f"Page (of {pages})", 1, pages, key="series_page"))
-visible = rows[(page - 1) * PER_PAGE: page * PER_PAGE]
+visible = page_of(rows, page, PER_PAGE)
 if len(visible):
     captions = [f"{series.ids[i]} · {series.class_names[int(series.truth[i])]} · {path_string(dyn.correct[:, i])}"
                 for i in visible]
