@@ -140,8 +140,11 @@ class Series:
         return self.guess == self.truth[None, :]
 
     def dynamics(self) -> Dynamics:
-        """Per-example dynamics over the checkpoints."""
-        return dynamics(self.correct)
+        """Per-example dynamics over the checkpoints (computed once per series)."""
+        cached = self.__dict__.get("_dynamics")
+        if cached is None:
+            cached = self.__dict__["_dynamics"] = dynamics(self.correct)
+        return cached
 
     def labels(self) -> list[str]:
         """Short label per checkpoint: "index: epoch N" (or "index: #index" when the epoch is unknown)."""

@@ -129,36 +129,41 @@ def on_chart_select(chart_key: str) -> None:
         set_sides(picked[0], picked[1])
 
 
+def _positions(series: Series, ids: np.ndarray) -> np.ndarray | None:
+    """Where each of ids (a comparison's rows) sits in the series, or None when the series does
+    not hold every one; kept on the series for the last ids array asked about (the views ask on
+    every rerun with the same array)."""
+    held = series.__dict__.get("_positions")
+    if held is None or held[0] is not ids:
+        pos = pd.Index(series.ids).get_indexer(compact_ids(ids))
+        held = series.__dict__["_positions"] = (ids, None if (pos < 0).any() else pos)
+    return held[1]
+
+
 def aligned_mask(series: Series, ids: np.ndarray, name: str) -> np.ndarray | None:
     """The dynamics filter `name` as a mask over ids (a comparison's rows), or None when the
     series does not hold every one of those ids."""
-    pos = pd.Index(series.ids).get_indexer(compact_ids(ids))
-    if (pos < 0).any():
-        return None
-    return dynamics_mask(series.dynamics(), name)[pos]
+    pos = _positions(series, ids)
+    return None if pos is None else dynamics_mask(series.dynamics(), name)[pos]
 
 
-def paths_of(ids: np.ndarray) -> list[str] | None:
-    """Each example's right/wrong path over the checkpoints of the series the Series page loaded
-    (✓ right, ✗ wrong, one mark per checkpoint), or None when no series covers these ids."""
+def paths_of(ids: np.ndarray, rows: np.ndarray) -> list[str] | None:
+    """The right/wrong path of each of rows (of a comparison whose ids are ids) over the
+    checkpoints of the series the Series page loaded (✓ right, ✗ wrong, one mark per
+    checkpoint), or None when no series covers these ids."""
     current = st.session_state.get(CURRENT)
-    if current is None:
+    pos = None if current is None else _positions(current[1], ids)
+    if pos is None:
         return None
-    series = current[1]
-    pos = pd.Index(series.ids).get_indexer(compact_ids(ids))
-    if (pos < 0).any():
-        return None
-    correct = series.dynamics().correct
-    return [path_string(correct[:, p]) for p in pos]
+    correct = current[1].dynamics().correct
+    return [path_string(correct[:, p]) for p in pos[rows]]
 
 
 def dynamics_filter(ids: np.ndarray, key: str) -> np.ndarray | None:
     """A "Training dynamics" selectbox, shown when the Series page loaded a series over these
     examples; the mask of the rows it keeps, or None (no series, or "all")."""
     current = st.session_state.get(CURRENT)
-    if current is None:
-        return None
-    if aligned_mask(current[1], ids, "all") is None:
+    if current is None or _positions(current[1], ids) is None:
         return None
     name = st.selectbox("Training dynamics (Series page)", list(DYNAMICS_FILTERS),
                         format_func=DYNAMICS_FILTERS.get, key=key)

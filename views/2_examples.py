@@ -60,18 +60,20 @@ def _sorted_rows(flt: ExampleFilter, sort: str, descending: bool) -> np.ndarray:
     return memo[1]
 
 
-def _score_bars(i: int, side_scores: np.ndarray, other: np.ndarray, k: int) -> list[float]:
-    """The scores a table cell draws: every class when there are few, else the top-k of A and B
-    and the truth (ordered by the larger score), so A's and B's bars line up."""
+def _score_bars(i: int, k: int) -> tuple[list[float], list[float]]:
+    """The scores A's and B's table cells draw: every class when there are few, else the top-k
+    of A and B and the truth (ordered by the larger score), so A's and B's bars line up."""
     if len(names) <= MANY_CLASSES:
-        return side_scores.astype(float).round(4).tolist()
-    top = top_k_scores(side_scores, other, int(cmp.truth[i]), names, k)
-    return top.loc[~top["is_other"], "A"].round(4).tolist()
+        return cmp.a.scores[i].astype(float).round(4).tolist(), cmp.b.scores[i].astype(float).round(4).tolist()
+    top = top_k_scores(cmp.a.scores[i], cmp.b.scores[i], int(cmp.truth[i]), names, k)
+    shown = top.loc[~top["is_other"]]
+    return shown["A"].round(4).tolist(), shown["B"].round(4).tolist()
 
 
 def _table(visible: np.ndarray, k: int) -> pd.DataFrame:
     """The visible rows as the compact table (thumbnails only for these rows)."""
     t, ga, gb = cmp.truth[visible], cmp.guess_a[visible], cmp.guess_b[visible]
+    bars = [_score_bars(i, k) for i in visible.tolist()]
     frame = pd.DataFrame({
         "id": cmp.ids[visible].astype(object),
         "truth": name_array[t],
@@ -80,12 +82,12 @@ def _table(visible: np.ndarray, k: int) -> pd.DataFrame:
         "B guess": [f"{n} {'✓' if r else '✗'}" for n, r in zip(name_array[gb], gb == t)],
         "B conf": cmp.confidence("b")[visible],
         "status": [STATUS_NAMES[s].replace("_", " ") for s in cmp.status[visible].tolist()],
-        "A scores": [_score_bars(i, cmp.a.scores[i], cmp.b.scores[i], k) for i in visible.tolist()],
-        "B scores": [_score_bars(i, cmp.b.scores[i], cmp.a.scores[i], k) for i in visible.tolist()],
+        "A scores": [a for a, _ in bars],
+        "B scores": [b for _, b in bars],
     })
     if cmp.samples is not None:
         frame.insert(0, "image", thumbnail_urls(cmp.samples, visible, 48))
-    if (paths := paths_of(cmp.ids[visible])) is not None:  # a series loaded on the Series page
+    if (paths := paths_of(cmp.ids, visible)) is not None:  # a series loaded on the Series page
         frame["path"] = paths
     return frame
 

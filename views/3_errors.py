@@ -44,7 +44,7 @@ def _side(side: str, label: str, rows, page: int) -> None:
     other_right = cmp.guess("b" if side == "a" else "a")[visible] == cmp.truth[visible]
     captions = [f"{escape(names[t])} → {escape(names[g])} ({p:.0%}) · {other_side} {mark(bool(r))}"
                 for t, g, p, r in zip(cmp.truth[visible], guesses, confs, other_right)]
-    if (paths := paths_of(cmp.ids[visible])) is not None:  # a series loaded on the Series page
+    if (paths := paths_of(cmp.ids, visible)) is not None:  # a series loaded on the Series page
         captions = [f"{c} · {path}" for c, path in zip(captions, paths)]
     image_grid(cmp.samples, visible, captions)
 
