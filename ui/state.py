@@ -18,6 +18,7 @@ from core.run_options import InferenceOptions
 from core.sources import CheckpointSource, TableSource, evaluate, load_table_source, shared_data
 from core.sources.naming import add_side_notes
 from core.sources.registry import KINDS
+from core.summary import summarize
 from ui.lru import BoundedLRU
 from ui.sidebar import Settings
 
@@ -191,13 +192,6 @@ def _warnings(pa: Predictions, pb: Predictions) -> None:
         st.warning("\n".join(f"- {w}" for w in found))
 
 
-def _score_notes(pa: Predictions, pb: Predictions) -> None:
-    for side, p in (("A", pa), ("B", pb)):
-        if p.meta.get("scores_are_onehot"):
-            st.info(f"{side}'s table has no score columns: its scores are one-hot from the logged guess, "
-                    "so calibration, ROC/PR curves and confidence views show nothing real for it.")
-
-
 def update(settings: Settings | None) -> Current | None:
     """Compute (or fetch) the comparison for the settings; show one st.error on a user mistake."""
     st.session_state.pop(KEY, None)
@@ -215,7 +209,6 @@ def update(settings: Settings | None) -> Current | None:
     try:
         if has_table:
             pa, pb, data = _with_tables(settings)
-            _score_notes(pa, pb)
         else:
             data = _data(settings.data, settings.options)
             pa, pb = _pair(settings, data)
@@ -253,6 +246,17 @@ def _with_labels(message: str, settings: Settings) -> str:
         if path and src.label and path != src.label:
             message = message.replace(path, src.label)
     return message
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _summary(_cmp: Comparison, key: str, label_a: str, label_b: str, data: str) -> dict:
+    return summarize(_cmp, label_a, label_b, data=data)
+
+
+def summary_of(current: Current) -> dict:
+    """The summary.json dict of the current comparison (kept per content and labels; the
+    Overview and Regressions share it)."""
+    return _summary(current.comparison, current.key, current.label_a, current.label_b, current.data.name)
 
 
 def require() -> Current:

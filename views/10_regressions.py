@@ -11,13 +11,12 @@ from core.embedding_chart import SELECT, density_chart, points_chart
 from core.paired import class_rows, flip_rates
 from core.regressions import IMAGE_STATS_ROWS, class_table, default_space, open_rows, regression_slices
 from core.slices import slices_table
-from core.summary import summarize
 from core.thumbnails import thumbnail_urls
 from core.verdict import plain_verdict
 from ui import query
 from ui.charts import kept_chart
 from ui.grid import image_grid
-from ui.state import require
+from ui.state import require, summary_of
 
 TOP_SLICES = 20
 SHOW = 12
@@ -26,11 +25,6 @@ THUMB_POINTS = 600
 current = require()
 cmp = current.comparison
 names = cmp.class_names
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def _summary(_cmp, key: str, label_a: str, label_b: str, data: str) -> dict:
-    return summarize(_cmp, label_a, label_b, data=data)
 
 
 @st.cache_data(max_entries=8, show_spinner="Projecting the features to 2D...")
@@ -74,9 +68,7 @@ def _examples(rows: np.ndarray, what: str) -> None:
                               f"B {names[cmp.guess_b[i]]}") + "</span>"
                 for i, s in zip(shown, status)]
     image_grid(cmp.samples, shown, captions, px=72)
-
-
-summary = _summary(cmp, current.key, current.label_a, current.label_b, current.data.name)
+summary = summary_of(current)
 st.title("Regressions")
 st.caption(f"**A** {current.label_a}  vs  **B** {current.label_b} on {cmp.n:,} examples: where does B break "
            "what A got right?")

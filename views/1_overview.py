@@ -5,20 +5,13 @@ import streamlit as st
 from core.pairs import worst_first
 from core.report import build_report
 from core.sources import side_summary
-from core.summary import overview_table, per_class_table, summarize
+from core.summary import overview_table, per_class_table
 from core.verdict import mcnemar_sentence, significance_table, verdict
-from ui.state import require
+from ui.state import require, summary_of
 
 current = require()
 cmp = current.comparison
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def _summary(_cmp, key: str, label_a: str, label_b: str, data: str) -> dict:
-    return summarize(_cmp, label_a, label_b, data=data)
-
-
-summary = _summary(cmp, current.key, current.label_a, current.label_b, current.data.name)
+summary = summary_of(current)
 a, b = summary["a"], summary["b"]
 
 st.title("Overview")
