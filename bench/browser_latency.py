@@ -91,10 +91,9 @@ def _open_files(page, a: Path, b: Path) -> None:
 
 def _examples_latency(page) -> dict[str, list[float]]:
     """Seconds of REPEATS filter, page and sort changes on the Examples page."""
-    from tests.e2e.browser import wait_idle
+    from tests.e2e.browser import go, wait_idle
 
-    page.locator('[data-testid="stSidebarNavLink"]').filter(has_text="Examples").first.click()
-    wait_idle(page, timeout=600_000)
+    go(page, "Examples", timeout=600_000)
     out: dict[str, list[float]] = {"filter": [], "page": [], "sort": []}
     for k in range(REPEATS):
         out["filter"].append(_timed(page, _pick(page, "Status", STATUSES[k % len(STATUSES)]), HEADLINE))
@@ -120,10 +119,12 @@ def _examples_latency(page) -> dict[str, list[float]]:
 def _switch_latency(page) -> dict[str, list[float]]:
     """Seconds of switching to each page in turn, to its title on screen, idle: the first visit
     (the page computes its aggregates once per comparison) and two visits after that."""
+    from tests.e2e.browser import nav_link
+
     out: dict[str, list[float]] = {"page switch, first visit": [], "page switch, again": []}
     seen: set[str] = {_text(page, "h1"), "Overview"}  # the page opened on, and the first page drawn
     for name in PAGES[1:] + PAGES + PAGES:
-        link = page.locator('[data-testid="stSidebarNavLink"]').filter(has_text=name).first
+        link = nav_link(page, name)
         if _text(page, "h1") == name:
             continue
         out["page switch, again" if name in seen else "page switch, first visit"].append(

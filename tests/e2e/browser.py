@@ -81,6 +81,17 @@ def wait_idle(page, timeout: float = 120_000) -> None:
     page.wait_for_timeout(200)
 
 
+def nav_link(page, name: str):
+    """The sidebar's link to the page called name."""
+    return page.locator('[data-testid="stSidebarNavLink"]').filter(has_text=name).first
+
+
+def go(page, name: str, timeout: float = 120_000) -> None:
+    """Open the page called name from the sidebar and wait until it has drawn."""
+    nav_link(page, name).click()
+    wait_idle(page, timeout=timeout)
+
+
 def metrics(page) -> dict[str, str]:
     """Label -> value of every st.metric on the page."""
     out = {}

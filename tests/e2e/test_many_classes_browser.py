@@ -9,7 +9,7 @@ import pytest
 from sklearn.metrics import accuracy_score
 
 from tests.helpers import many_class_files
-from tests.e2e.browser import errors, exceptions, metrics, wait_idle
+from tests.e2e.browser import errors, exceptions, go, metrics, wait_idle
 
 N, C = 1500, 1000
 KIND = "Predictions file (CSV/Parquet)"
@@ -30,8 +30,7 @@ def test_a_thousand_classes_in_every_page(server, page, shot, many):
     assert shown["Accuracy A"] == f"{accuracy_score(a.truth, a.scores.argmax(1)):.2%}"
     assert shown["Accuracy B"] == f"{accuracy_score(b.truth, b.scores.argmax(1)):.2%}"
     for name in PAGES:
-        page.locator('[data-testid="stSidebarNavLink"]').filter(has_text=name).first.click()
-        wait_idle(page, timeout=300_000)
+        go(page, name, timeout=300_000)
         shot(page, f"30_many_classes_{name.lower().replace(' ', '_')}")
         assert not exceptions(page), (name, exceptions(page))
         assert not errors(page), (name, errors(page))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from core.comparison import Comparison
 from core.summary import summarize
-from tests.e2e.browser import choose, errors, exceptions, metrics, wait_idle
+from tests.e2e.browser import choose, errors, exceptions, go, metrics, wait_idle
 
 
 def test_demo_opens_on_overview_with_the_cli_numbers(server, page, shot, demo_view_pair):
@@ -26,8 +26,7 @@ def test_every_page_opens_without_exception(server, page, shot):
     names = [links.nth(i).inner_text().strip() for i in range(links.count())]
     assert len(names) >= 1
     for k, name in enumerate(names):
-        page.locator('[data-testid="stSidebarNavLink"]').filter(has_text=name).first.click()
-        wait_idle(page)
+        go(page, name)
         shot(page, f"02_page_{k + 1}_{name.lower().replace(' ', '_')}")
         assert not exceptions(page), (name, exceptions(page))
         assert not errors(page), (name, errors(page))

@@ -6,7 +6,7 @@ import numpy as np
 
 from core.datasets import load_digits_test
 from core.sources import CheckpointSource, evaluate
-from tests.e2e.browser import choose, errors, exceptions, metrics, wait_idle
+from tests.e2e.browser import choose, errors, exceptions, go, metrics, wait_idle
 
 
 def test_series_page_sets_a_and_b(server, page, shot, demo_paths):
@@ -14,8 +14,7 @@ def test_series_page_sets_a_and_b(server, page, shot, demo_paths):
     correct = np.array([evaluate([CheckpointSource(str(p))], data)[0].correct for p in demo_paths])
     page.goto(server.url)
     wait_idle(page)
-    page.locator('[data-testid="stSidebarNavLink"]').filter(has_text="Series").first.click()
-    wait_idle(page)
+    go(page, "Series")
     shot(page, "series_01_demo")
     shown = metrics(page)
     assert shown["Forgetting events"] == f"{int((correct[:-1] & ~correct[1:]).sum()):,}"
@@ -27,8 +26,7 @@ def test_series_page_sets_a_and_b(server, page, shot, demo_paths):
     page.get_by_role("button", name="Compare as A and B").click()
     wait_idle(page)
     assert page.get_by_text("A is now checkpoint 1").count() == 1
-    page.locator('[data-testid="stSidebarNavLink"]').filter(has_text="Overview").first.click()
-    wait_idle(page)
+    go(page, "Overview")
     shot(page, "series_02_overview_after_pick")
     shown = metrics(page)
     assert shown["Accuracy A"] == f"{correct[1].mean():.2%}"
