@@ -63,8 +63,8 @@ def check_gate_args(args: argparse.Namespace) -> None:
 
 
 def gate_checks(summary: dict[str, Any], max_nfr: float | None = None, min_delta: float | None = None,
-                max_class_regressions: int | None = None, cmp: Comparison | None = None) -> list[Check]:
-    """The asked-for conditions evaluated on summary (per-class rows from cmp when summary lacks them)."""
+                max_class_regressions: int | None = None) -> list[Check]:
+    """The asked-for conditions evaluated on summary."""
     checks = []
     if max_nfr is not None:
         nfr = flip_rates(summary)[0]
@@ -77,7 +77,7 @@ def gate_checks(summary: dict[str, Any], max_nfr: float | None = None, min_delta
                             f"lower end of the 95% interval of B - A accuracy {low:+.4f} is below "
                             f"--min-delta {min_delta:g} (interval {low:+.4f} to {high:+.4f})"))
     if max_class_regressions is not None:
-        worse = significantly_worse(class_rows(summary, cmp))
+        worse = significantly_worse(class_rows(summary))
         names = ", ".join(str(r["class"]) for r in worse[:5]) + (" ..." if len(worse) > 5 else "")
         checks.append(Check("--max-class-regressions", max_class_regressions, len(worse),
                             len(worse) <= max_class_regressions,
@@ -88,14 +88,14 @@ def gate_checks(summary: dict[str, Any], max_nfr: float | None = None, min_delta
 
 def apply_gate(args: argparse.Namespace, summary: dict[str, Any], cmp: Comparison | None = None) -> list[Check]:
     """Evaluate the gate flags of args, write --markdown, and raise GateFailed when any fails."""
-    checks = gate_checks(summary, args.max_nfr, args.min_delta, args.max_class_regressions, cmp)
+    checks = gate_checks(summary, args.max_nfr, args.min_delta, args.max_class_regressions)
     if args.markdown:
         from core.markdown import pr_comment
         from core.regressions import cli_slices
 
         slices = cli_slices(cmp) if cmp is not None else []
         try:
-            Path(args.markdown).expanduser().write_text(pr_comment(summary, checks, class_rows(summary, cmp), slices),
+            Path(args.markdown).expanduser().write_text(pr_comment(summary, checks, class_rows(summary), slices),
                                            encoding="utf-8")
         except OSError as exc:
             raise VersusError(f"Cannot write --markdown {args.markdown}: {exc.strerror or exc}.") from None

@@ -25,7 +25,7 @@ def headline_midp(summary: dict[str, Any]) -> float:
     return float(summary["mcnemar"]["midp_p_value"])
 
 
-def class_rows(summary: dict[str, Any], cmp: Any = None) -> list[dict[str, Any]]:
+def class_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """The per-class paired rows (class, fixed, regressed, p_value, p_value_holm, ...)."""
     return list(summary.get("per_class") or [])
 

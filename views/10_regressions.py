@@ -116,7 +116,7 @@ else:
         _examples(s.rows, f"{s.family} {s.name}")
 
 st.subheader("Per class")
-classes = class_table(class_rows(summary, cmp))
+classes = class_table(class_rows(summary))
 st.caption("Fixed and regressed per true class with McNemar's exact mid-p test, Holm-adjusted over the classes; "
            "worst first. Pick a row to open its examples.")
 event = st.dataframe(classes, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",

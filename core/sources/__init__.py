@@ -20,7 +20,7 @@ from core.predictions import Predictions
 from core.preprocessing import Preprocessing
 from core.sources.model import LoadedModel
 from core.sources.naming import preprocessing_words, short_names, side_summary
-from core.sources.registry import KINDS, Kind, kind_named, recognize, register, url_fields
+from core.sources.registry import KINDS, Kind, recognize, register, url_fields
 from core.sources.prep import align_classes, guessed_warnings, probe_warnings, settle_preprocessing
 from core.tables import FILE_SUFFIXES, ColumnMap, load_predictions_file, load_table_file
 
@@ -29,7 +29,7 @@ CACHE_VERSION = 3  # 3: probabilities are no longer softmaxed again; run meta st
 __all__ = [
     "CheckpointSource", "TableSource", "PrepOverrides", "Kind", "KINDS", "LoadedModel", "evaluate",
     "load_sources", "load_table_source", "parse_source", "resolve_model", "shared_data",
-    "table_data", "short_names", "side_summary", "preprocessing_words", "register", "recognize", "kind_named", "url_fields", "run_engine",
+    "table_data", "short_names", "side_summary", "preprocessing_words", "register", "recognize", "url_fields", "run_engine",
 ]
 
 

@@ -50,7 +50,7 @@ def side_summary(meta: dict) -> dict[str, str]:
     }
 
 
-def add_side_notes(pa: Any, pb: Any, data: Any = None) -> None:
+def add_side_notes(pa: Any, pb: Any) -> None:
     """Each Predictions' meta gets its short distinguishing name (meta "name") and, for a
     side near chance while the other is far above it, a warning."""
     from core.probe import mismatch_warnings

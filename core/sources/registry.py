@@ -39,14 +39,6 @@ def register(kind: Kind) -> Kind:
     return kind
 
 
-def kind_named(name: str) -> Kind:
-    """The registered kind of this name."""
-    for k in KINDS:
-        if k.name == name:
-            return k
-    raise VersusError(f"Unknown source kind {name!r}.")
-
-
 def check_path_text(spec: str) -> None:
     """Refuse a path with a component longer than the file system allows, in one sentence."""
     for part in Path(spec).parts:
