@@ -11,9 +11,9 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from core.confusion import involved_classes, submatrix  # noqa: F401  (the views' import)
+from core.confusion import DENSE_UP_TO, involved_classes, submatrix  # noqa: F401  (the views' import)
 
-MANY_CLASSES = 30  # above this, views show pairs and submatrices instead of full C x C charts
+MANY_CLASSES = DENSE_UP_TO  # above this, views (like the report) show pairs and submatrices, not C x C charts
 PAIR_ORDERS = {"count": "Most confused (A + B)", "worse": "Most worsened (B - A)", "better": "Most improved (A - B)"}
 OTHER = "other"
 
