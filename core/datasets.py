@@ -173,18 +173,20 @@ def load_imagefolder(root: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXE
                 continue
             listed.append((f, k))
 
-    def probe(item: tuple[Path, int]) -> tuple[tuple[int, int], str] | str:
+    def probe(item: tuple[Path, int]) -> tuple[tuple[tuple[int, int], str] | str, str]:
+        """The image's size and mode (or why it cannot be read) and its content hash, in the
+        pool: the folder's fingerprint is not left to one thread reading every file again."""
         try:
-            return _probe(item[0], max_pixels, skip_bad_images)
+            return _probe(item[0], max_pixels, skip_bad_images), file_sha256(item[0])
         except (ValueError, OSError, EOFError) as exc:
-            return first_line(exc, 120)
+            return first_line(exc, 120), ""
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         probed = list(pool.map(probe, listed))
     files, truth, bad = [], [], []
     h = hashlib.sha256()
     sizes, modes = set(), set()
-    for (f, k), result in zip(listed, probed):
+    for (f, k), (result, digest) in zip(listed, probed):
         rel = f.relative_to(base).as_posix()
         if isinstance(result, str):
             if not skip_bad_images:
@@ -195,7 +197,7 @@ def load_imagefolder(root: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXE
         modes.add(result[1])
         files.append(f)
         truth.append(k)
-        h.update(rel.encode() + b"\0" + file_sha256(f).encode())
+        h.update(rel.encode() + b"\0" + digest.encode())
     if not files:
         raise VersusError(f"The image folder {root} holds no readable images under its class folders.")
     notes = []
