@@ -10,6 +10,7 @@ import pandas as pd
 from core.comparison import FIXED, REGRESSED, Comparison
 from core.embedding import Embedding, embed
 from core.image_stats import image_stats
+from core.paired import significantly_worse
 from core.slices import Slice, clusters_of, find_slices
 
 IMAGE_STATS_ROWS = 20000  # above this, image properties need reading every image: asked for
@@ -44,7 +45,8 @@ def class_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
     most regressed minus fixed, then smallest Holm p."""
     frame = pd.DataFrame(rows, columns=["class", "fixed", "regressed", "p_value", "p_value_holm"])
     frame["regressed - fixed"] = frame["regressed"] - frame["fixed"]
-    frame["significantly worse"] = (frame["regressed"] > frame["fixed"]) & (frame["p_value_holm"] < 0.05)
+    worse = {r["class"] for r in significantly_worse(rows)}  # the gate's rule, the only one
+    frame["significantly worse"] = frame["class"].isin(worse)
     return frame.sort_values(["regressed - fixed", "p_value_holm"], ascending=[False, True],
                              kind="stable").reset_index(drop=True)
 
