@@ -16,14 +16,14 @@ import pandas as pd
 
 from core import calibration, confusion, curves, eval_charts
 from core.comparison import REGRESSED, Comparison
-from core.evaluation import Evaluation, evaluation_of, model_curves_pair
+from core.evaluation import MAX_DRAWN_CURVES, Evaluation, evaluation_of, model_curves_pair
 from core.summary import overview_table, per_class_table
 from core.thumbnails import thumbnail_urls
 from core.verdict import mcnemar_sentence, plain_verdict, significance_table, verdict
 
 TOP_REGRESSIONS = 24
 REPORT_CURVE_POINTS = 100
-MAX_CURVE_PANELS = 20
+MAX_CURVE_PANELS = MAX_DRAWN_CURVES  # the classes whose points the Evaluation draws above this count
 TOP_CLASSES = 30  # per-class table rows in the report (worst regressed first)
 
 _STYLE = """
@@ -190,6 +190,7 @@ def build_report(cmp: Comparison, summary: dict[str, Any]) -> str:
     size is bounded by the class count only through capped tables (top pairs, top classes)."""
     ev = evaluation_of(cmp)
     v = verdict(summary)
+    sentence, stats = plain_verdict(summary)
     names = cmp.class_names
     mc = report_curves(cmp)
     specs = {key: chart.to_dict() for key, chart in report_charts(ev, mc).items()}
@@ -210,7 +211,7 @@ def build_report(cmp: Comparison, summary: dict[str, Any]) -> str:
 <p class='sub'><b>A</b> {esc(a['source'])}<br><b>B</b> {esc(b['source'])}<br>
 {summary['n']:,} examples{data_name}, {len(names)} classes</p>
 <p class='verdict {v.winner or "none"}' id='verdict'>{esc(v.text)}</p>
-<p id='plain-verdict'><b>{esc(plain_verdict(summary)[0])}</b><br><span class='note'>{esc(plain_verdict(summary)[1])}</span></p>
+<p id='plain-verdict'><b>{esc(sentence)}</b><br><span class='note'>{esc(stats)}</span></p>
 {_warnings(summary)}
 <h2>Models</h2>
 {_models_table(cmp)}
