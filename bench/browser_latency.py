@@ -18,7 +18,7 @@ import pandas as pd
 
 SIZES = tuple(int(x) for x in os.environ.get("LATENCY_SIZES", "100000,1000000").split(","))
 CLASSES = 10
-REPEATS = 12
+REPEATS = int(os.environ.get("LATENCY_REPEATS", "12"))  # more gives a steadier p95
 PAGES = ("Overview", "Examples", "Errors", "By guess", "Confusion", "Curves", "Calibration")
 STATUSES = ("All", "Fixed (A wrong, B right)", "Regressed (A right, B wrong)", "Both wrong", "A and B disagree")
 FILE_KIND = "Predictions file (CSV/Parquet)"
