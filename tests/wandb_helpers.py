@@ -83,6 +83,14 @@ def offline_run(base: Path, tables: list[tuple[int, Any]], key: str = "test_pred
         run.log_artifact(art)
     folder = Path(run.dir).parent
     run.finish()
+    # finish() can return before W&B's service has closed the log; teardown waits for it, so
+    # the log read next holds every table logged above (without it, a loaded CI machine once
+    # read a log that ended before the last table version).
+    wandb.teardown()
+    from core.offline_run import read_offline_run
+
+    logged = len(read_offline_run(folder).tables)
+    assert logged == len(tables), f"the offline run's log holds {logged} of {len(tables)} tables"
     return folder
 
 
