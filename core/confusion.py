@@ -11,7 +11,8 @@ SPARSE_ABOVE = 100  # classes; above this summary.json stores confusion as nonze
 DENSE_UP_TO = 30  # classes; above this views and the report show pairs and a submatrix
 TOP_PAIRS = 20
 MAX_SUBMATRIX = 20
-SORTS = ("count", "change")
+PAIR_ORDERS = {"count": "Most confused (A + B)", "change": "Largest change |B - A|",
+               "worse": "Most worsened (B - A)", "better": "Most improved (A - B)"}
 
 PairTable = pd.DataFrame
 
@@ -37,22 +38,24 @@ def from_json(value: list[list[int]] | dict[str, Any]) -> np.ndarray:
     return np.asarray(value, np.int64)
 
 
-def most_confused(cm_a: np.ndarray, cm_b: np.ndarray, class_names: Sequence[str], k: int = TOP_PAIRS,
+def most_confused(cm_a: np.ndarray, cm_b: np.ndarray, class_names: Sequence[str], k: int | None = TOP_PAIRS,
                   by: str = "count") -> PairTable:
-    """The k off-diagonal (truth, guess) cells that matter most, one row each: truth, guess,
-    their indices, A's count, B's count and change = B - A.
+    """The k off-diagonal (truth, guess) cells that matter most (all of them when k is None), one
+    row each: truth, guess, their indices, A's count, B's count and change = B - A.
 
-    by "count": most examples in A and B together first; by "change": largest |B - A| first
-    (ties by the other key, then class order)."""
-    if by not in SORTS:
-        raise ValueError(f"by must be one of {SORTS}")
+    by "count": most examples in A and B together first; "change": largest |B - A| first;
+    "worse": largest B - A first; "better": largest A - B first. Ties by A + B (by |B - A| for
+    "count"), then class order."""
+    if by not in PAIR_ORDERS:
+        raise ValueError(f"by must be one of {', '.join(PAIR_ORDERS)}")
     cm_a, cm_b = np.asarray(cm_a, np.int64), np.asarray(cm_b, np.int64)
     off = (cm_a + cm_b) * (1 - np.eye(len(cm_a), dtype=np.int64))
     t, g = np.nonzero(off)
     a, b = cm_a[t, g], cm_b[t, g]
-    total, change = a + b, np.abs(b - a)
-    keys = (g, t, -total, -change) if by == "change" else (g, t, -change, -total)
-    order = np.lexsort(keys)[:k]
+    total = a + b
+    primary = {"count": total, "change": np.abs(b - a), "worse": b - a, "better": a - b}[by]
+    tie = np.abs(b - a) if by == "count" else total
+    order = np.lexsort((g, t, -tie, -primary))[:k]
     names = np.asarray(class_names, dtype=object)
     t, g, a, b = t[order], g[order], a[order], b[order]
     return pd.DataFrame({"truth": names[t], "guess": names[g], "truth_index": t, "guess_index": g,

@@ -180,8 +180,8 @@ class Evaluation:
                             -np.abs(pc.fixed - pc.regressed)))
         return order[:k].tolist()
 
-    def pairs(self, k: int = confusion.TOP_PAIRS, by: str = "count") -> "confusion.PairTable":
-        """The most-confused (truth, guess) pairs of A and B, by count or by change."""
+    def pairs(self, k: int | None = confusion.TOP_PAIRS, by: str = "count") -> "confusion.PairTable":
+        """The k most-confused (truth, guess) pairs of A and B in a confusion.PAIR_ORDERS order."""
         return confusion.most_confused(self.a.confusion, self.b.confusion, self.class_names, k, by)
 
     def to_json(self, source_a: str, source_b: str, **extra: Any) -> dict[str, Any]:

@@ -1,6 +1,6 @@
-"""Aggregations that keep the views bounded at many classes: the most-confused pairs of A and B,
-submatrices, classes ordered by how much they changed, top-k scores of one example, and the
-errors behind each guessed class reduced to their largest true classes.
+"""Aggregations that keep the views bounded at many classes: classes ordered by how much they
+changed, top-k scores of one example, and the errors behind each guessed class reduced to their
+largest true classes (the most-confused pairs and submatrices are core.confusion's).
 
 Every function returns data sized by what a screen shows (k, top, the classes picked), never by n.
 """
@@ -11,32 +11,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from core.confusion import DENSE_UP_TO, involved_classes, submatrix  # noqa: F401  (the views' import)
-
-MANY_CLASSES = DENSE_UP_TO  # above this, views (like the report) show pairs and submatrices, not C x C charts
-PAIR_ORDERS = {"count": "Most confused (A + B)", "worse": "Most worsened (B - A)", "better": "Most improved (A - B)"}
 OTHER = "other"
-
-
-def confused_pairs(cm_a: np.ndarray, cm_b: np.ndarray, class_names: Sequence[str], order: str = "count",
-                   top: int | None = None) -> pd.DataFrame:
-    """Off-diagonal cells where A or B confuses truth with guess: truth, guess, A, B, B - A and the
-    class indices, ordered by order ('count': A + B, 'worse': B - A, 'better': A - B; ties by
-    the other count, then by class order); the first top rows when top is given."""
-    if order not in PAIR_ORDERS:
-        raise ValueError(f"order must be one of {', '.join(PAIR_ORDERS)}")
-    cm_a, cm_b = np.asarray(cm_a, np.int64), np.asarray(cm_b, np.int64)
-    off = (cm_a + cm_b) > 0
-    np.fill_diagonal(off, False)
-    t, g = np.nonzero(off)
-    a, b = cm_a[t, g], cm_b[t, g]
-    primary = {"count": a + b, "worse": b - a, "better": a - b}[order]
-    rank = np.lexsort((g, t, -(a + b), -primary))
-    if top is not None:
-        rank = rank[:top]
-    names = np.asarray(class_names, dtype=object)
-    return pd.DataFrame({"truth": names[t[rank]], "guess": names[g[rank]], "A": a[rank], "B": b[rank],
-                         "B - A": (b - a)[rank], "truth_index": t[rank], "guess_index": g[rank]})
 
 
 def recall_change(cm_a: np.ndarray, cm_b: np.ndarray) -> np.ndarray:

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 from sklearn.metrics import confusion_matrix
 
-from core.pairs import (changed_most, confused_pairs, errors_breakdown, involved_classes, recall_change, submatrix,
-                        thin_bins, top_k_scores, worst_first)
+from core.confusion import involved_classes, most_confused, submatrix
+from core.pairs import changed_most, errors_breakdown, recall_change, thin_bins, top_k_scores, worst_first
 from core.eval_charts import difference_frame as change_frame
 from core.view_charts import topk_score_chart
 
@@ -20,21 +20,23 @@ CM_A = confusion_matrix(TRUTH, GA, labels=range(C))
 CM_B = confusion_matrix(TRUTH, GB, labels=range(C))
 
 
-@pytest.mark.parametrize("order", ["count", "worse", "better"])
-def test_confused_pairs_match_brute_force(order):
+@pytest.mark.parametrize("order", ["count", "change", "worse", "better"])
+def test_most_confused_pairs_match_brute_force(order):
     cells = [(t, g, CM_A[t, g], CM_B[t, g]) for t in range(C) for g in range(C)
              if t != g and CM_A[t, g] + CM_B[t, g] > 0]
-    key = {"count": lambda x: x[2] + x[3], "worse": lambda x: x[3] - x[2], "better": lambda x: x[2] - x[3]}[order]
-    cells.sort(key=lambda x: (-key(x), -(x[2] + x[3]), x[0], x[1]))
-    pairs = confused_pairs(CM_A, CM_B, NAMES, order, top=25)
+    key = {"count": lambda x: x[2] + x[3], "change": lambda x: abs(x[3] - x[2]),
+           "worse": lambda x: x[3] - x[2], "better": lambda x: x[2] - x[3]}[order]
+    tie = (lambda x: abs(x[3] - x[2])) if order == "count" else (lambda x: x[2] + x[3])
+    cells.sort(key=lambda x: (-key(x), -tie(x), x[0], x[1]))
+    pairs = most_confused(CM_A, CM_B, NAMES, 25, order)
     assert list(zip(pairs.truth_index, pairs.guess_index)) == [(t, g) for t, g, _, _ in cells[:25]]
-    assert (pairs["B - A"] == pairs.B - pairs.A).all()
+    assert pairs.a.tolist() == [a for _, _, a, _ in cells[:25]] and (pairs.change == pairs.b - pairs.a).all()
     assert pairs.truth[0] == NAMES[cells[0][0]]
-    assert len(confused_pairs(CM_A, CM_B, NAMES, order)) == len(cells)
+    assert len(most_confused(CM_A, CM_B, NAMES, None, order)) == len(cells)
 
 
 def test_involved_classes_and_submatrix():
-    pairs = confused_pairs(CM_A, CM_B, NAMES, "count", top=10)
+    pairs = most_confused(CM_A, CM_B, NAMES, 10, "count")
     classes = involved_classes(pairs, limit=6)
     assert len(classes) == 6 and set(classes) <= set(pairs.truth_index) | set(pairs.guess_index)
     assert {int(pairs.truth_index[0]), int(pairs.guess_index[0])} <= set(classes)

@@ -14,7 +14,7 @@ import streamlit as st
 from core.comparison import SORTS, STATUS_FILTERS
 from core.datasets import DATA_KINDS
 from core.demo import demo_dir
-from core.pairs import PAIR_ORDERS
+from core.confusion import PAIR_ORDERS
 from core.sources import url_fields
 from ui import wandb_sidebar
 from ui.sidebar import SOURCE_KINDS

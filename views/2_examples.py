@@ -7,7 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from core.comparison import SORTS, STATUS_FILTERS, STATUS_NAMES, ExampleFilter, page_count, page_of
-from core.pairs import MANY_CLASSES, top_k_scores
+from core.confusion import DENSE_UP_TO as MANY_CLASSES
+from core.pairs import top_k_scores
 from core.thumbnails import thumbnail_urls
 from core.view_charts import topk_score_chart
 from ui import query

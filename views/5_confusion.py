@@ -11,7 +11,7 @@ import streamlit as st
 from core.cells import CellIndex, drill
 from core.eval_charts import CELL_SELECTION, confusion_heatmap, difference_heatmap
 from core.evaluation import evaluation_of
-from core.pairs import MANY_CLASSES, PAIR_ORDERS, confused_pairs, involved_classes, submatrix
+from core.confusion import DENSE_UP_TO as MANY_CLASSES, PAIR_ORDERS, involved_classes, submatrix
 from ui import query
 from ui.charts import kept_chart
 from ui.grid import image_grid
@@ -41,7 +41,7 @@ def _cell_indexes(_cmp, key: str) -> tuple[CellIndex, CellIndex]:
 evaluation = evaluation_of(cmp)  # the comparison's one result: its matrices are the Overview's and the report's
 cm_a, cm_b = evaluation.a.confusion, evaluation.b.confusion
 if st.session_state.get("cell_truth") not in names or st.session_state.get("cell_guess") not in names:
-    top = confused_pairs(cm_a, cm_b, names, "count", top=1)
+    top = evaluation.pairs(1, "count")
     t0, g0 = (int(top["truth_index"][0]), int(top["guess_index"][0])) if len(top) else (0, 0)
     st.session_state["cell_truth"], st.session_state["cell_guess"] = names[t0], names[g0]
 
@@ -88,7 +88,7 @@ def _heatmaps(classes: list[int], normalized: bool) -> None:
 def _pairs_table() -> None:
     """The most-confused pairs, sortable; selecting one opens its examples."""
     order = st.selectbox("Order pairs by", list(PAIR_ORDERS), format_func=PAIR_ORDERS.get, key="cf_order")
-    pairs = confused_pairs(cm_a, cm_b, names, order, top=SHOWN_PAIRS)
+    pairs = evaluation.pairs(SHOWN_PAIRS, order).rename(columns={"a": "A", "b": "B", "change": "B - A"})
     st.markdown(f"**The {len(pairs)} {PAIR_ORDERS[order].lower()} pairs** (truth taken for guess; "
                 "select a row to see its examples)")
     picked = st.dataframe(pairs.drop(columns=["truth_index", "guess_index"]), hide_index=True, width="stretch",
@@ -154,7 +154,7 @@ def _confusion() -> None:
         classes = st.multiselect("Classes in the matrices", names, key="cf_classes", max_selections=30,
                                  help="Type to search; at most 30 classes. Starts with the classes of the top pairs.")
         picked = [names.index(n) for n in classes] or involved_classes(
-            confused_pairs(cm_a, cm_b, names, "count", top=SUBMATRIX_CLASSES), SUBMATRIX_CLASSES)
+            evaluation.pairs(SUBMATRIX_CLASSES, "count"), SUBMATRIX_CLASSES)
         _heatmaps(sorted(picked), normalized)
     else:
         _heatmaps(list(range(c)), normalized)
