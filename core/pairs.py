@@ -73,8 +73,3 @@ def errors_breakdown(errors_a: np.ndarray, errors_b: np.ndarray, class_names: Se
     columns = ["model", "guess", "truth", "count"]
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
     return frame.astype({"count": np.int64})
-
-
-def thin_bins(counts: np.ndarray, total: int, share: float = 0.01, floor: int = 10) -> np.ndarray:
-    """True for calibration bins too thin to trust: fewer than max(floor, share * total) examples."""
-    return np.asarray(counts) < max(floor, share * total)

@@ -104,6 +104,10 @@ def test_calibration_page_shows_ece_and_brier(at):
     brier = skm.brier_score_loss(cmp.truth, cmp.b.scores, labels=list(range(10)), scale_by_half=False)
     assert float(metrics["Brier B"]) == pytest.approx(brier, abs=1e-4)
     assert float(metrics["ECE B"]) < float(metrics["ECE A"])  # epoch 5 is better calibrated than epoch 2
+    # thin bins of A and B, worked from the scores: 1 to 19 examples in one of 15 (lo, hi] bins of top-1 confidence
+    counts = [np.histogram(-p.scores.max(axis=1), bins=-np.linspace(1, 0, 16))[0] for p in (cmp.a, cmp.b)]
+    thin = sum(int(((c > 0) & (c < 20)).sum()) for c in counts)
+    assert thin > 0 and any(f"{thin} bin" in c.value and "fewer than 20 examples" in c.value for c in at.caption)
     at.selectbox(key="calibration_class").set_value(cmp.class_names[7]).run()
     assert not at.exception
     assert any("whose truth is 7" in c.value for c in at.caption)

@@ -6,7 +6,7 @@ import pytest
 from sklearn.metrics import confusion_matrix
 
 from core.confusion import involved_classes, most_confused, submatrix
-from core.pairs import changed_most, errors_breakdown, recall_change, thin_bins, top_k_scores, worst_first
+from core.pairs import changed_most, errors_breakdown, recall_change, top_k_scores, worst_first
 from core.eval_charts import difference_frame as change_frame
 from core.view_charts import topk_score_chart
 
@@ -93,8 +93,3 @@ def test_change_frame_says_better_and_worse():
     assert frame.loc[("y", "x"), "effect"] == "B worse"   # 1 more confusion
     assert frame.loc[("y", "y"), "effect"] == "B worse"   # 1 fewer right
     assert frame.loc[("y", "x"), "diff"] == 1
-
-
-def test_thin_bins():
-    assert thin_bins(np.array([3, 50, 9, 2000]), total=5000).tolist() == [True, False, True, False]
-    assert thin_bins(np.array([10, 12]), total=100).tolist() == [False, False]

@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.calibration import RELIABILITY_BINS, histogram_frame, reliability_frame
+from core.calibration import RELIABILITY_BINS, THIN_BIN, histogram_frame, reliability_frame
 from core.eval_charts import histogram_chart
 from core.evaluation import evaluation_of
-from core.pairs import changed_most, recall_change, thin_bins
+from core.pairs import changed_most, recall_change
 from core.view_charts import reliability_counts_chart
 from ui import query
 from ui.charts import kept_chart
@@ -27,7 +27,6 @@ def _calibration(_cmp, key: str) -> tuple[dict, dict, pd.DataFrame, np.ndarray]:
     ev = evaluation_of(_cmp)
     ece, brier = {"A": ev.a.ece, "B": ev.b.ece}, {"A": ev.a.brier, "B": ev.b.brier}
     frame = reliability_frame({"A": ev.a.reliability, "B": ev.b.reliability})
-    frame["thin"] = thin_bins(frame["count"].to_numpy(), _cmp.n)
     return ece, brier, frame, recall_change(ev.a.confusion, ev.b.confusion)
 
 
@@ -62,7 +61,7 @@ with right:
 thin = int(frame["thin"].sum())
 st.caption(f"Top-1 confidence in {RELIABILITY_BINS} equal bins; a dot's size is its number of examples; the "
            "dashed diagonal is perfect calibration. Below it the model is over-confident, above it under-confident. "
-           + (f"{thin} bin{'s' if thin != 1 else ''} with fewer than {max(10, int(0.01 * cmp.n))} examples "
+           + (f"{thin} bin{'s' if thin != 1 else ''} with fewer than {THIN_BIN} examples "
               "are hollow and left out of the line: too few to trust. " if thin else "")
            + "ECE: the examples-weighted mean gap to the diagonal; Brier: mean squared error of all class scores "
              "(both lower is better).")
