@@ -19,7 +19,6 @@ from core.comparison import Comparison
 from core.errors import VersusError
 from core.predictions import Predictions
 
-DEFAULT_CHANGED = 10
 
 
 @dataclass(frozen=True)
@@ -85,10 +84,6 @@ class PerClassPaired:
         holm[tested] = metrics.holm(midp[tested])
         bh[tested] = metrics.benjamini_hochberg(midp[tested])
         return cls(fixed, regressed, exact, midp, holm, bh)
-
-    def worst_first(self) -> np.ndarray:
-        """Class indices, most net-regressed first (regressed - fixed, then regressed, then p)."""
-        return np.lexsort((self.p_value, -self.regressed, -(self.regressed - self.fixed)))
 
 
 @dataclass
@@ -161,8 +156,11 @@ class Evaluation:
 
     @property
     def curve_classes(self) -> list[int]:
-        """The classes whose curves `curves` holds points for, in class order."""
-        return [k for k, c in enumerate(self.curves["A"].classes) if len(c.roc) or len(c.pr)]
+        """The classes whose curves `curves` holds points for (every class up to MAX_DRAWN_CURVES),
+        in class order."""
+        if self.num_classes <= MAX_DRAWN_CURVES:
+            return list(range(self.num_classes))
+        return auc_changed_most(self.areas, MAX_DRAWN_CURVES)
 
     def class_curves(self, side: str, k: int) -> curves.ClassCurves:
         """ROC / PR of class k for side "a" or "b", computed when `curves` has no points for it."""
@@ -171,14 +169,6 @@ class Evaluation:
             return held
         p = self._cmp.a if side.lower() == "a" else self._cmp.b
         return curves.class_curves(self._cmp.truth == k, p.scores[:, k])
-
-    def changed_most(self, k: int = DEFAULT_CHANGED) -> list[int]:
-        """The k classes whose correct count changed most (|fixed - regressed|, then flips),
-        in that order: the default classes of curves, calibration and per-class views."""
-        pc = self.per_class
-        order = np.lexsort((np.arange(self.num_classes), -(pc.fixed + pc.regressed),
-                            -np.abs(pc.fixed - pc.regressed)))
-        return order[:k].tolist()
 
     def pairs(self, k: int | None = confusion.TOP_PAIRS, by: str = "count") -> "confusion.PairTable":
         """The k most-confused (truth, guess) pairs of A and B in a confusion.PAIR_ORDERS order."""
@@ -252,6 +242,13 @@ def collect_warnings(a: Predictions, b: Predictions) -> list[str]:
 MAX_DRAWN_CURVES = 20
 
 
+def auc_changed_most(areas: dict[str, tuple[np.ndarray, np.ndarray]], limit: int) -> list[int]:
+    """The limit classes whose ROC AUC changed most from A to B (areas as Evaluation.areas; a
+    class without an AUC last), in class order."""
+    change = np.nan_to_num(np.abs(areas["B"][0] - areas["A"][0]), nan=-1)
+    return sorted(np.argsort(-change, kind="stable")[:limit].tolist())
+
+
 def model_curves_pair(cmp: Comparison, max_points: int = curves.MAX_POINTS, limit: int = MAX_DRAWN_CURVES,
                       known: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> dict[str, curves.ModelCurves]:
     """A's and B's curves: every class up to limit classes; above, exact areas for every class
@@ -261,8 +258,7 @@ def model_curves_pair(cmp: Comparison, max_points: int = curves.MAX_POINTS, limi
         return {"A": curves.model_curves(cmp.truth, cmp.a.scores, max_points),
                 "B": curves.model_curves(cmp.truth, cmp.b.scores, max_points)}
     known = known or {"A": curves.areas(cmp.truth, cmp.a.scores), "B": curves.areas(cmp.truth, cmp.b.scores)}
-    change = np.nan_to_num(np.abs(known["B"][0] - known["A"][0]), nan=-1)
-    shown = sorted(np.argsort(-change, kind="stable")[:limit].tolist())
+    shown = auc_changed_most(known, limit)
     return {side: curves.model_curves(cmp.truth, p.scores, max_points, shown, known[side])
             for side, p in (("A", cmp.a), ("B", cmp.b))}
 

@@ -110,7 +110,7 @@ def report_charts(ev: Evaluation, mc: dict[str, curves.ModelCurves]) -> dict[str
     sub = [names[k] for k in shown]
     cm_a, cm_b = (confusion.submatrix(m.confusion, shown) for m in (ev.a, ev.b))
     part = "" if len(shown) == len(names) else f" ({len(shown)} most-confused classes)"
-    curve_shown = _curve_classes(mc, names)
+    curve_shown = ev.curve_classes
     curve_names = [names[k] for k in curve_shown]
     rel = calibration.reliability_frame({"A": calibration.merge_thin(ev.a.reliability),
                                          "B": calibration.merge_thin(ev.b.reliability)})
@@ -142,14 +142,6 @@ def report_curves(cmp: Comparison) -> dict[str, curves.ModelCurves]:
     return model_curves_pair(cmp, REPORT_CURVE_POINTS, MAX_CURVE_PANELS, known)
 
 
-def _curve_classes(mc: dict[str, curves.ModelCurves], names: list[str]) -> list[int]:
-    """Every class, or the MAX_CURVE_PANELS whose ROC AUC changed most, in class order."""
-    if len(names) <= MAX_CURVE_PANELS:
-        return list(range(len(names)))
-    change = np.nan_to_num(np.abs([b.auc - a.auc for a, b in zip(mc["A"].classes, mc["B"].classes)]), nan=-1)
-    return sorted(np.argsort(-change, kind="stable")[:MAX_CURVE_PANELS].tolist())
-
-
 def _pairs_section(ev: Evaluation) -> str:
     """Above confusion.DENSE_UP_TO classes: the most-confused pairs, by count and by change."""
     if ev.num_classes <= confusion.DENSE_UP_TO:
@@ -162,13 +154,12 @@ def _pairs_section(ev: Evaluation) -> str:
     return "".join(parts)
 
 
-def _area_table(mc: dict[str, curves.ModelCurves], names: list[str]) -> pd.DataFrame:
+def _area_table(ev: Evaluation, mc: dict[str, curves.ModelCurves]) -> pd.DataFrame:
     """The AUC / AP table of the classes drawn, and the macro row."""
-    table = curves.area_table(mc["A"], mc["B"], names)
-    if len(names) <= MAX_CURVE_PANELS:
+    table = curves.area_table(mc["A"], mc["B"], ev.class_names)
+    if ev.num_classes <= MAX_CURVE_PANELS:
         return table
-    keep = _curve_classes(mc, names) + [len(names)]
-    return table.iloc[keep].reset_index(drop=True)
+    return table.iloc[ev.curve_classes + [ev.num_classes]].reset_index(drop=True)
 
 
 def _warnings(summary: dict[str, Any]) -> str:
@@ -233,7 +224,7 @@ cell (more right on the diagonal, fewer confusions off it), purple means B is wo
 <h2>ROC and precision-recall</h2>
 <p class='note'>Each class against the rest; higher curves are better. AUC: area under the ROC curve;
 AP: average precision.</p>
-{_table(_area_table(mc, names))}
+{_table(_area_table(ev, mc))}
 {curve_note}
 {_div('roc')}{_div('pr')}
 <h2>Calibration</h2>

@@ -113,8 +113,6 @@ def test_per_class_paired_counts_and_adjustment_by_hand():
     # Holm over the two classes with flips only
     assert pc.p_holm == pytest.approx([2 * p0, p1, 1.0])
     assert pc.p_bh == pytest.approx([2 * p0, p1, 1.0])
-    assert pc.worst_first()[0] == 1
-    assert ev.changed_most(2) == [0, 1]
 
 
 def test_zero_examples_are_refused():
@@ -175,6 +173,8 @@ def test_curves_at_many_classes_hold_points_for_the_changed_most_and_draw_others
 
     a = make_predictions(400, 30, seed=1, skill=1.0)
     b = make_predictions(400, 30, seed=2, skill=2.0, truth=a.truth)
+    # B loses its signal for the first 12 classes: large drops, which count as much as gains
+    b.scores[:, :12] = np.random.default_rng(3).permutation(b.scores[:, :12])
     ev = Evaluation.of(Comparison.build(a, b))
     held = ev.curve_classes
     auc = {s: np.array([roc_auc_score(a.truth == k, p.scores[:, k]) for k in range(30)]) for s, p in (("A", a), ("B", b))}
