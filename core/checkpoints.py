@@ -21,6 +21,7 @@ from core.limits import check_archive, check_classes, check_shapes
 StateDict = dict[str, torch.Tensor]
 
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin", ".safetensors", ".tar")
+MODEL_SUFFIXES = (*CHECKPOINT_SUFFIXES, ".onnx")  # the files list_models offers
 _EPOCH_IN_NAME = re.compile(r"(?:^|[^a-z])(?:epoch|ep|e)[_=\-]?(\d+)", re.IGNORECASE)
 _UNSAFE_GLOBAL = re.compile(r"Unsupported (?:global|class):? (?:GLOBAL )?([\w.]+)")
 # Classes a checkpoint may pickle besides tensors and plain data: timm's CheckpointSaver
@@ -60,26 +61,20 @@ def natural_key(text: str) -> list[Any]:
     return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", text)]
 
 
-def list_checkpoints(folder: str | os.PathLike) -> list[Path]:
-    """Checkpoint files in a folder, sorted by epoch (natural sort on the name)."""
-    root = Path(folder).expanduser()
-    if not root.is_dir():
-        raise VersusError(f"The folder {folder} does not exist.")
-    files = [p for p in root.iterdir() if p.is_file() and p.suffix.lower() in CHECKPOINT_SUFFIXES]
-    return sorted(files, key=lambda p: natural_key(p.name))
-
-
 def list_models(folder: str | os.PathLike) -> list[Path]:
-    """Everything in a folder versus can run, sorted by epoch (natural sort on the name):
-    checkpoint files, .onnx files and Hugging Face save_pretrained subfolders (epoch_N/)."""
+    """Everything in a folder versus can run: checkpoint and .onnx files, Hugging Face
+    save_pretrained subfolders and epoch_N subfolders (one that is not a model says so when
+    loaded, rather than drop out of a series unseen). Ordered by the epoch in the name, then
+    naturally (epoch_2 before epoch_10); names without an epoch last."""
     from core.hf_models import is_hf_folder
 
     root = Path(folder).expanduser()
     if not root.is_dir():
         raise VersusError(f"The folder {folder} does not exist.")
     found = [p for p in root.iterdir()
-             if (p.is_file() and p.suffix.lower() in (*CHECKPOINT_SUFFIXES, ".onnx")) or is_hf_folder(p)]
-    return sorted(found, key=lambda p: natural_key(p.name))
+             if (p.is_file() and p.suffix.lower() in MODEL_SUFFIXES)
+             or (p.is_dir() and (epoch_from_name(p) is not None or is_hf_folder(p)))]
+    return sorted(found, key=lambda p: (epoch_from_name(p) is None, epoch_from_name(p) or 0, natural_key(p.name)))
 
 
 def _is_torchscript(path: Path) -> bool:

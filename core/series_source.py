@@ -16,13 +16,12 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from core.checkpoints import CHECKPOINT_SUFFIXES, epoch_from_name, load_checkpoint, natural_key
+from core.checkpoints import MODEL_SUFFIXES, epoch_from_name, list_models, load_checkpoint
 from core.datasets import EvalData
 from core.errors import VersusError
 from core.predictions import Predictions
 from core.series import CheckpointMetrics, Series, checkpoint_metrics, compact_guess
 
-SERIES_SUFFIXES = (*CHECKPOINT_SUFFIXES, ".onnx")
 
 
 @dataclass(frozen=True)
@@ -82,15 +81,11 @@ def parse_series(models: list[str] | None = None, folder: str | None = None) -> 
 def list_series(root: Path) -> list[Path]:
     """The checkpoints in a folder (files with a checkpoint suffix, `epoch_N` sub-folders),
     ordered by the epoch in their name, then naturally (epoch_2 before epoch_10)."""
-    if not root.is_dir():
-        raise VersusError(f"The folder {root} does not exist.")
-    found = [p for p in root.iterdir()
-             if (p.is_file() and p.suffix.lower() in SERIES_SUFFIXES)
-             or (p.is_dir() and epoch_from_name(p) is not None)]
+    found = list_models(root)
     if not found:
-        raise VersusError(f"The folder {root} holds no checkpoints ({', '.join(SERIES_SUFFIXES)} files or "
+        raise VersusError(f"The folder {root} holds no checkpoints ({', '.join(MODEL_SUFFIXES)} files or "
                           "epoch_N folders).")
-    return sorted(found, key=lambda p: (epoch_from_name(p) is None, epoch_from_name(p) or 0, natural_key(p.name)))
+    return found
 
 
 def _member(path: str, trust: bool) -> Member:

@@ -9,7 +9,7 @@ from safetensors.torch import save_file
 
 from core.architectures import ConvNet, autodetect
 from core.cache import ArrayCache
-from core.checkpoints import epoch_from_name, list_checkpoints, load_checkpoint, natural_key
+from core.checkpoints import epoch_from_name, list_models, load_checkpoint, natural_key
 from core.datasets import load_digits_test
 from core.errors import VersusError
 from core.sources import CheckpointSource, evaluate
@@ -142,7 +142,9 @@ def test_epoch_names_and_natural_sort(tmp_path):
     assert epoch_from_name("model-ep3.ckpt") == 3
     assert epoch_from_name("run_epoch=7-step=100.ckpt") == 7
     assert epoch_from_name("state12.pt") is None
-    for n in ("epoch_10.pt", "epoch_2.pt", "epoch_1.pt", "notes.txt"):
+    for n in ("epoch_10.pt", "epoch_2.pt", "best.pt", "epoch_1.pt", "notes.txt"):
         (tmp_path / n).write_bytes(b"x")
-    assert [p.name for p in list_checkpoints(tmp_path)] == ["epoch_1.pt", "epoch_2.pt", "epoch_10.pt"]
+    (tmp_path / "epoch_3").mkdir()  # not a model: listed, so that loading it says so
+    (tmp_path / "logs").mkdir()
+    assert [p.name for p in list_models(tmp_path)] == ["epoch_1.pt", "epoch_2.pt", "epoch_3", "epoch_10.pt", "best.pt"]
     assert sorted(["b10", "b9", "a"], key=natural_key) == ["a", "b9", "b10"]

@@ -9,7 +9,7 @@ import streamlit as st
 import torch
 
 from core.cache import atomic_write_bytes, default_root
-from core.checkpoints import CHECKPOINT_SUFFIXES, epoch_from_name, list_models
+from core.checkpoints import CHECKPOINT_SUFFIXES, MODEL_SUFFIXES, epoch_from_name, list_models
 from core.datasets import DATA_KINDS
 from core.demo import demo_checkpoints, demo_dir
 from core.errors import VersusError
@@ -77,8 +77,8 @@ def _folder_source(side: str, default_index: int) -> str | None:
         st.error(str(exc))
         return None
     if not files:
-        st.error(f"{folder} holds no checkpoint files ({', '.join(CHECKPOINT_SUFFIXES)}, .onnx) "
-                 "and no Hugging Face folders.")
+        st.error(f"{folder} holds no checkpoint files ({', '.join(MODEL_SUFFIXES)}) "
+                 "and no Hugging Face or epoch_N folders.")
         return None
     names = [f.name for f in files]
     key = f"{side}_ckpt"
