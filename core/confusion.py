@@ -29,15 +29,6 @@ def to_json(cm: np.ndarray) -> list[list[int]] | dict[str, Any]:
             "count": cm[t, g].tolist()}
 
 
-def from_json(value: list[list[int]] | dict[str, Any]) -> np.ndarray:
-    """The dense matrix back from either JSON form of to_json."""
-    if isinstance(value, dict):
-        cm = np.zeros(value["shape"], np.int64)
-        cm[np.asarray(value["truth"], np.int64), np.asarray(value["guess"], np.int64)] = value["count"]
-        return cm
-    return np.asarray(value, np.int64)
-
-
 def most_confused(cm_a: np.ndarray, cm_b: np.ndarray, class_names: Sequence[str], k: int | None = TOP_PAIRS,
                   by: str = "count") -> PairTable:
     """The k off-diagonal (truth, guess) cells that matter most (all of them when k is None), one

