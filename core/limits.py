@@ -6,6 +6,7 @@ read from the environment so a user with a genuinely large model can raise them.
 """
 from __future__ import annotations
 
+import math
 import os
 import re
 import zipfile
@@ -15,22 +16,35 @@ from core.errors import VersusError
 
 MAX_CLASSES_ENV = "VERSUS_MAX_CLASSES"
 MAX_PARAMS_ENV = "VERSUS_MAX_PARAMS"
+MAX_SIZE_ENV = "VERSUS_MAX_SIZE"  # core.prep_args
+FEATURE_BYTES_ENV = "VERSUS_MAX_FEATURE_BYTES"  # core.inference.features
+BOUND_ENVS = (MAX_CLASSES_ENV, MAX_PARAMS_ENV, MAX_SIZE_ENV, FEATURE_BYTES_ENV)
 DEFAULT_MAX_CLASSES = 100_000
 DEFAULT_MAX_PARAMS = 2_000_000_000  # elements; 8 GB in float32
 
 
 def bound(env: str, default: int) -> int:
-    """A positive whole number from the environment variable env, else default."""
+    """A positive whole number from the environment variable env ("1e9" is fine), else default;
+    anything else (a fraction, Inf, NaN, text, zero or less) is refused, never ignored."""
     raw = os.environ.get(env, "").strip()
     if not raw:
         return default
     try:
-        value = int(float(raw))
+        number = float(raw.replace("_", ""))
     except ValueError:
-        raise VersusError(f"{env}={raw!r} is not a whole number.") from None
-    if value < 1:
+        number = math.nan
+    if not math.isfinite(number) or not number.is_integer():
+        raise VersusError(f"{env}={raw!r} is not a whole number.")
+    if number < 1:
         raise VersusError(f"{env}={raw!r} must be at least 1.")
-    return value
+    return int(number)
+
+
+def check_environment() -> None:
+    """Every bound set in the environment is a positive whole number (checked up front, so a
+    junk value is refused even when the run would not have read it)."""
+    for env in BOUND_ENVS:
+        bound(env, 1)
 
 
 def max_classes() -> int:

@@ -3,19 +3,17 @@ mistyped flag is answered at once."""
 from __future__ import annotations
 
 import math
-import os
 import sys
 
 from core.errors import VersusError
+from core.limits import MAX_SIZE_ENV, bound
 
-MAX_SIZE_ENV = "VERSUS_MAX_SIZE"
 DEFAULT_MAX_SIZE = 4096
 
 
 def max_size() -> int:
     """The largest resize side allowed (VERSUS_MAX_SIZE), so a typo cannot exhaust memory."""
-    raw = os.environ.get(MAX_SIZE_ENV, "").strip()
-    return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_MAX_SIZE
+    return bound(MAX_SIZE_ENV, DEFAULT_MAX_SIZE)
 
 
 def parse_size(text: str) -> tuple[int, int]:

@@ -83,3 +83,21 @@ def test_truncated_message_not_cut_mid_word(tmp_path):
     msg = str(info.value)
     assert msg.endswith(".") and "\n" not in msg
     assert "cannot be read" in msg
+
+
+@pytest.mark.parametrize("env", ["VERSUS_MAX_CLASSES", "VERSUS_MAX_PARAMS", "VERSUS_MAX_SIZE",
+                                 "VERSUS_MAX_FEATURE_BYTES"])
+@pytest.mark.parametrize("value, says", [("1e999", "is not a whole number"), ("1.5", "is not a whole number"),
+                                         ("abc", "is not a whole number"), ("0", "must be at least 1")])
+def test_junk_bound_in_the_environment_is_one_line_before_anything_runs(env, value, says, tmp_path, monkeypatch,
+                                                                        capsys):
+    from core.cli import main
+
+    monkeypatch.setenv(env, value)
+    # the files do not exist: the environment is checked before any input is looked at
+    code = main(["compare", "--a", str(tmp_path / "a.csv"), "--b", str(tmp_path / "b.csv"),
+                 "--out", str(tmp_path / "out")])
+    assert code == 2 and capsys.readouterr().err == f"error: {env}={value!r} {says}.\n"
+    monkeypatch.setenv(env, "1e3")
+    from core.limits import bound
+    assert bound(env, 7) == 1000

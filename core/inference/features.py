@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 
 import torch
 
-from core.limits import bound
+from core.limits import FEATURE_BYTES_ENV, bound
 
-FEATURE_BYTES_ENV = "VERSUS_MAX_FEATURE_BYTES"
 DEFAULT_FEATURE_BYTES = 1 << 30
 MIN_DIMS = 16
 SEED = 0
