@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from core.errors import VersusError
 from core.gate import GateFailed, add_gate_args, apply_gate, check_gate_args
 from core.limits import check_environment
+from core.out_paths import check_outputs
 from core.prep_args import parse_floats, parse_size
 from core.run_options import InferenceOptions, add_inference_args, options_from_args
 
@@ -87,6 +88,7 @@ def check_args(args: argparse.Namespace) -> InferenceOptions:
     """Every argument checked before anything is read, computed or looked up in a cache."""
     check_environment()
     _prep_flags(args)
+    check_outputs(args)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise VersusError(f"--out {out} exists and is not a folder.")

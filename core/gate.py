@@ -58,8 +58,9 @@ def check_gate_args(args: argparse.Namespace) -> None:
     md = getattr(args, "markdown", None)
     if md is not None and Path(md).is_dir():
         raise VersusError(f"--markdown {md} is a folder; give a file name.")
-    if md is not None and not Path(md).expanduser().parent.is_dir():
-        raise VersusError(f"--markdown {md}: its folder does not exist.")
+    folder = Path(md).expanduser().parent if md is not None else None
+    if folder is not None and not folder.is_dir() and folder.resolve() != Path(args.out).expanduser().resolve():
+        raise VersusError(f"--markdown {md}: its folder does not exist (only --out's is made).")
 
 
 def gate_checks(summary: dict[str, Any], max_nfr: float | None = None, min_delta: float | None = None,

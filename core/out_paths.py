@@ -1,0 +1,48 @@
+"""The CLI's --out and --markdown checked against its inputs before anything runs: versus never
+overwrites an input file and never writes into a folder it reads from."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+COMPARE_FILES = ("summary.json", "predictions.parquet", "report.html")
+SERIES_FILES = ("series.json", "series.parquet", "report.html")
+
+
+def _local(spec: str) -> Path | None:
+    """The local file or folder a source or --data spec names, if any: the spec itself, the
+    part after a kind prefix (imagefolder:PATH), or the part before :KEY[:VERSION] of a run."""
+    candidates = [spec, spec.split(":", 1)[-1], spec.rsplit(":", 1)[0], spec.rsplit(":", 2)[0]]
+    for text in candidates:
+        if text and Path(text).expanduser().exists():
+            return Path(text).expanduser().resolve()
+    return None
+
+
+def inputs_of(args: argparse.Namespace) -> list[Path]:
+    """Every local path the arguments read from (models, tables, runs, the evaluation set)."""
+    specs = [getattr(args, name, None) for name in ("a", "b", "folder")]
+    specs += list(getattr(args, "models", None) or [])
+    data = getattr(args, "data", None) or ""
+    specs.append(data.split(":", 1)[1] if ":" in data else None)  # "digits" names no folder
+    found = (_local(s) for s in specs if isinstance(s, str) and s)
+    return list(dict.fromkeys(p for p in found if p is not None))
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Refuse any file versus would write that is an input, or lies in a folder read from."""
+    from core.errors import VersusError
+
+    out = Path(args.out).expanduser().resolve()
+    names = SERIES_FILES if args.command == "series" else COMPARE_FILES
+    written = [("--out", out / n) for n in names]
+    if getattr(args, "markdown", None):
+        written.append(("--markdown", Path(args.markdown).expanduser().resolve()))
+    for source in inputs_of(args):
+        for flag, target in written:
+            if target == source:
+                raise VersusError(f"{flag} would overwrite the input {source}; choose another "
+                                  f"{'folder' if flag == '--out' else 'file'}.")
+            if source.is_dir() and source in target.parents:
+                raise VersusError(f"{flag} would write {target.name} into {source}, which versus reads from "
+                                  "(it writes nothing into its inputs); choose another folder.")
