@@ -23,7 +23,9 @@ StateDict = dict[str, torch.Tensor]
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin", ".safetensors", ".tar")
 MODEL_SUFFIXES = (*CHECKPOINT_SUFFIXES, ".onnx")  # the files list_models offers
 _EPOCH_IN_NAME = re.compile(r"(?:^|[^a-z])(?:epoch|ep|e)[_=\-]?(\d+)", re.IGNORECASE)
-_UNSAFE_GLOBAL = re.compile(r"Unsupported (?:global|class):? (?:GLOBAL )?([\w.]+)")
+# torch words it "Unsupported global: GLOBAL os.system" or "unsupported GLOBAL posix.system whose
+# module posix is blocked", depending on what the pickle asks for
+_UNSAFE_GLOBAL = re.compile(r"unsupported (?:global|class)\b:?\s*(?:GLOBAL\s+)?([\w.]+)", re.IGNORECASE)
 # Classes a checkpoint may pickle besides tensors and plain data: timm's CheckpointSaver
 # stores its argparse.Namespace of training arguments; Lightning's save_hyperparameters stores
 # an AttributeDict (a dict subclass), read here as a plain dict under each name Lightning used.
@@ -75,6 +77,16 @@ def list_models(folder: str | os.PathLike) -> list[Path]:
              if (p.is_file() and p.suffix.lower() in MODEL_SUFFIXES)
              or (p.is_dir() and (epoch_from_name(p) is not None or is_hf_folder(p)))]
     return sorted(found, key=lambda p: (epoch_from_name(p) is None, epoch_from_name(p) or 0, natural_key(p.name)))
+
+
+def _is_safetensors(path: Path) -> bool:
+    """A safetensors file whatever its name: an 8-byte little-endian header length, then a JSON
+    object of that length inside the file."""
+    with open(path, "rb") as fh:
+        head = fh.read(9)
+    if len(head) < 9 or head[8:9] != b"{":
+        return False
+    return 0 < int.from_bytes(head[:8], "little") < path.stat().st_size - 8
 
 
 def _is_torchscript(path: Path) -> bool:
@@ -140,12 +152,20 @@ def check_module(module: nn.Module, where: str) -> None:
     check_shapes((tuple(t.shape) for t in tensors), where)
 
 
+_WEIGHTS_ONLY_PREAMBLE = "Weights only load failed"
+_WEIGHTS_ONLY_CAUSE = re.compile(r"WeightsUnpickler error:\s*(\S[^\n]*)")
+
+
 def reason(exc: BaseException, limit: int = 200) -> str:
-    """The first line of an exception's message, shortened at a word boundary (never
-    mid-word), without a trailing period so it can end a sentence."""
-    text = first_line(exc, 10_000).strip().rstrip(".")
+    """The first sentence of an exception's message, shortened at a word boundary (never
+    mid-word), without closing punctuation so it can end the caller's sentence."""
+    text = first_line(exc, 10_000).strip()
+    if text.startswith(_WEIGHTS_ONLY_PREAMBLE):  # torch's advice about weights_only; the cause is below it
+        cause = _WEIGHTS_ONLY_CAUSE.search(str(exc))
+        text = cause.group(1).strip() if cause else text
+    text = re.split(r"(?<=[.?!])\s+(?=[A-Z])", text, maxsplit=1)[0].rstrip(".?! ")
     if len(text) > limit:
-        text = text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " ..."
+        text = text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " [...]"
     return text
 
 
@@ -190,7 +210,7 @@ def load_checkpoint(path: str | os.PathLike, trust: bool = False) -> Checkpoint:
         raise VersusError(f"The checkpoint {path} is empty.")
     digest = file_sha256(p)
     name_epoch = epoch_from_name(p)
-    if p.suffix.lower() == ".safetensors":
+    if p.suffix.lower() == ".safetensors" or _is_safetensors(p):
         return _load_safetensors(p, digest, name_epoch)
     check_archive(p, f"The checkpoint {path}")
     if _is_torchscript(p):

@@ -88,7 +88,8 @@ def test_cli_on_written_imagefolder_with_torchscript_and_arch(tmp_path):
 @pytest.mark.parametrize("args,pattern", [
     (["--a", "missing.pt"], "does not exist"),
     (["--data", "imagefolder:/nonexistent"], "does not exist"),
-    (["--data", "mnist:/tmp"], "t10k-images-idx3-ubyte"),
+    (["--data", "mnist:{tmp}/mnist"], "t10k-images-idx3-ubyte"),
+    (["--data", "mnist:{tmp}"], "which versus reads from"),  # --out would land in the data folder
     (["--arch", "resnet999"], "Unknown architecture"),
     (["--size", "0x3"], "Size"),
     (["--device", "cuda"], "cuda|CUDA"),
@@ -98,8 +99,9 @@ def test_cli_bad_input_exit_2_one_line(demo_paths, tmp_path, capsys, args, patte
     if "--device" in args and torch.cuda.is_available():
         pytest.skip("a GPU is present")
     base = {"--a": str(demo_paths[0]), "--b": str(demo_paths[1]), "--data": "digits", "--out": str(tmp_path / "o")}
+    (tmp_path / "mnist").mkdir()
     for k, v in zip(args[::2], args[1::2]):
-        base[k] = v
+        base[k] = v.format(tmp=tmp_path)
     argv = ["compare"] + [x for kv in base.items() for x in kv]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()

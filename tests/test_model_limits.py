@@ -66,11 +66,36 @@ class _Evil:
         return (print, ("hi",))
 
 
-def test_unsafe_pickle_named_with_its_global(tmp_path):
+class _Shell:
+    def __reduce__(self):
+        import os
+        return (os.system, ("true",))
+
+
+@pytest.mark.parametrize("payload, name", [(_Evil(), r"(builtins\.)?print"), (_Shell(), r"(posix|os)\.system")])
+def test_unsafe_pickle_named_with_its_global(tmp_path, payload, name):
+    """torch words a blocked module's global differently from a plain one; both are named."""
     path = tmp_path / "evil.pt"
-    torch.save({"w": torch.zeros(1), "x": _Evil()}, path)
-    with pytest.raises(VersusError, match=r"unsafe pickle.*blocked global (builtins\.)?print"):
+    torch.save({"w": torch.zeros(1), "x": payload}, path)
+    with pytest.raises(VersusError, match=rf"unsafe pickle.*blocked global {name}\)"):
         load_checkpoint(path)
+
+
+def test_safetensors_under_another_suffix_is_read_as_safetensors(tmp_path):
+    weights = {"fc.weight": torch.arange(6.0).reshape(2, 3), "fc.bias": torch.ones(2)}
+    save_file(weights, str(tmp_path / "w.pt"))
+    loaded = load_checkpoint(tmp_path / "w.pt").state_dict
+    assert all(torch.equal(loaded[k], v) for k, v in weights.items())
+
+
+@pytest.mark.parametrize("data, says", [(b"\x80\x02\xc0junk", "Unsupported operand 192."),
+                                        (b"\x80\x02}q\x00.", "Invalid magic number; corrupt file.")])
+def test_torch_boilerplate_gives_way_to_the_cause(tmp_path, data, says):
+    path = tmp_path / "odd.pt"
+    path.write_bytes(data)
+    with pytest.raises(VersusError) as info:
+        load_checkpoint(path)
+    assert str(info.value) == f"The checkpoint {path} cannot be read (truncated or not a PyTorch file): {says}"
 
 
 def test_truncated_message_not_cut_mid_word(tmp_path):
