@@ -1,6 +1,8 @@
 """Preprocessing: pixels to [0, 1], resize, channel conversion, normalization."""
 from __future__ import annotations
 
+import math
+import sys
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -9,6 +11,8 @@ import torch
 import torch.nn.functional as F
 
 from core.errors import VersusError
+from core.limits import MAX_SIZE_ENV
+from core.prep_args import max_size
 
 _LUMA = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
 
@@ -23,6 +27,15 @@ class Preprocessing:
     std: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
+        if self.size is not None:
+            limit = max_size()
+            if min(self.size) < 1 or max(self.size) > limit:
+                raise VersusError(f"Size {self.size[0]}x{self.size[1]} is outside 1 to {limit} pixels a side "
+                                  f"(the environment variable {MAX_SIZE_ENV} raises the limit).")
+        for what, vals in (("mean", self.mean), ("std", self.std)):
+            if vals is not None and not all(math.isfinite(v) and (v == 0 or abs(v) >= sys.float_info.min)
+                                            for v in vals):
+                raise VersusError(f"The {what} {list(vals)} holds a value that is not a finite, ordinary number.")
         if self.channels not in (None, 1, 3):
             raise VersusError(f"Channels must be 1 or 3, not {self.channels}.")
         if (self.mean is None) != (self.std is None):

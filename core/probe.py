@@ -13,11 +13,13 @@ import torch
 from torch import nn
 
 from core.datasets import EvalData
+from core.errors import VersusError
 from core.inference import run_models
 from core.predictions import Predictions
 from core.preprocessing import Preprocessing
 
 PROBE_SIZE = 512
+VARIANT_MAX_SIDE = 1024  # a variant size the probe tries on its sample; the chosen size is always tried
 IMAGENET = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 
 
@@ -50,16 +52,20 @@ def sample(data: EvalData, limit: int = PROBE_SIZE) -> EvalData:
 
 def candidates(chosen: Preprocessing, data: EvalData, recorded_size: tuple[int, int] | None) -> list[Preprocessing]:
     """The chosen preprocessing and its variants: no normalization, mean/std 0.5, ImageNet
-    (3 channels), each at the chosen, recorded and native size."""
+    (3 channels), each at the chosen, recorded and native size (a recorded or native size over
+    VARIANT_MAX_SIDE, or one no preprocessing allows, is not tried)."""
     c = chosen.channels or data.native_channels
     norms: list[tuple[Any, Any]] = [(chosen.mean, chosen.std), (None, None), ((0.5,), (0.5,))]
     if c == 3:
         norms.append(IMAGENET)
-    sizes = [chosen.size, recorded_size, data.native_size]
+    others = [s for s in (recorded_size, data.native_size) if s is None or max(s) <= VARIANT_MAX_SIDE]
     out: list[Preprocessing] = []
-    for size in dict.fromkeys(s for s in sizes if s is not None or chosen.size is None):
+    for size in dict.fromkeys(s for s in [chosen.size, *others] if s is not None or chosen.size is None):
         for mean, std in norms:
-            p = Preprocessing(size=size, channels=chosen.channels, mean=mean, std=std)
+            try:
+                p = Preprocessing(size=size, channels=chosen.channels, mean=mean, std=std)
+            except VersusError:  # e.g. a recorded size over VERSUS_MAX_SIZE, overridden by the user
+                continue
             if p not in out:
                 out.append(p)
     if chosen in out:

@@ -1,6 +1,7 @@
 """timm models by name and timm CheckpointSaver files (no --trust, recorded args used);
 Lightning-shaped checkpoints with a non-`model` attribute prefix and hyper-parameters."""
 import argparse
+import re
 
 import numpy as np
 import pytest
@@ -110,3 +111,24 @@ def test_lightning_attribute_dict_hyper_parameters_load_without_trust(qualname, 
     ckpt = load_checkpoint(path)
     assert ckpt.format == "lightning" and ckpt.epoch == 3
     assert ckpt.extra["recorded"] == {"image_size": 28, "mean": [0.5], "std": [0.5]}
+
+
+@pytest.mark.parametrize("recorded, says", [
+    ({"image_size": 99_999_999}, r"records preprocessing \(.*\) that cannot be used: Size 99999999x99999999 is "
+                                 r"outside 1 to 4096 pixels a side"),
+    ({"image_size": 28, "mean": [float("nan")], "std": [0.5]}, r"records preprocessing .* The mean \[nan\] holds"),
+    ({"image_size": 28, "mean": [0.5], "std": [0.0]}, r"records preprocessing .* Every std value must be positive"),
+])
+def test_recorded_preprocessing_is_checked_like_the_flags(recorded, says, tmp_path, capsys):
+    """A Lightning checkpoint's hyper_parameters get the bounds --size/--mean/--std get: one line
+    naming the file (a size of 10^8 had ended in an allocator traceback); flags override them."""
+    from core.cli import main
+
+    path = tmp_path / "hp.ckpt"
+    torch.save({"state_dict": {"net." + k: v for k, v in ConvNet().state_dict().items()}, "epoch": 1,
+                "hyper_parameters": recorded}, path)
+    base = ["compare", "--a", str(path), "--b", str(path), "--data", "digits", "--out", str(tmp_path / "o")]
+    assert main(base) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and re.match(rf"error: {re.escape(str(path))} {says}", err), err
+    assert main(base + ["--size", "28", "--mean", "0.5", "--std", "0.5"]) == 0

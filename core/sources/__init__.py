@@ -110,7 +110,7 @@ def resolve_model(src: CheckpointSource, data: EvalData, over: PrepOverrides) ->
     """Load the model through its kind and settle its preprocessing, recording per part
     whether it was given, read from the artifact, or guessed."""
     loaded = model_kind(src).load(src)
-    prep, origins = settle_preprocessing(loaded, data, over)
+    prep, origins = settle_preprocessing(loaded, data, over, src.display())
     warnings = list(loaded.extra.get("warnings") or []) + guessed_warnings(src.display(), prep, origins)
     identity = {"v": CACHE_VERSION, "model": loaded.identity, "data": data.fingerprint, "prep": prep.key()}
     return ResolvedModel(src, loaded, prep, origins, warnings, identity)

@@ -9,13 +9,16 @@ import numpy as np
 from core import architectures as archs
 from core.cache import ArrayCache, make_key
 from core.datasets import EvalData
+from core.errors import VersusError
 from core.preprocessing import Preprocessing
 from core.sources.model import LoadedModel
 
 
-def settle_preprocessing(m: LoadedModel, data: EvalData, over: Any) -> tuple[Preprocessing, dict[str, str]]:
+def settle_preprocessing(m: LoadedModel, data: EvalData, over: Any,
+                         name: str = "The model") -> tuple[Preprocessing, dict[str, str]]:
     """Size, channels, mean/std from, in order: the user, the artifact, the architecture, and
-    a guess (the data's default size; no normalization)."""
+    a guess (the data's default size; no normalization). Values the artifact records are checked
+    like the flags; a bad one is refused naming the model (name) and where it was read."""
     rec, arch = m.recorded, m.arch_default
     origins: dict[str, str] = {}
     if over.size is not None:
@@ -43,7 +46,14 @@ def settle_preprocessing(m: LoadedModel, data: EvalData, over: Any) -> tuple[Pre
         mean, std, origins["normalization"] = arch.mean, arch.std, f"guessed ({arch.origin})"
     else:
         mean, std, origins["normalization"] = None, None, "guessed (none: nothing records one)"
-    return Preprocessing(size=size, channels=channels, mean=mean, std=std), origins
+    try:
+        return Preprocessing(size=size, channels=channels, mean=mean, std=std), origins
+    except VersusError as exc:
+        if not any(origin.startswith("artifact") for origin in origins.values()):
+            raise
+        raise VersusError(f"{name} records preprocessing ({rec.origin}) that cannot be used: "
+                          f"{str(exc).rstrip('.')}. Give --size/--mean/--std (or the sidebar's preprocessing) "
+                          "to override it.") from None
 
 
 def describe(prep: Preprocessing) -> str:
