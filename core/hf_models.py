@@ -38,7 +38,8 @@ def read_json(path: Path, what: str) -> dict[str, Any]:
 
 
 def folder_identity(folder: Path) -> str:
-    """Content hash of the files that decide the model's output."""
+    """Content hash of the files that decide the model's output (none read through a link out)."""
+    check_links(folder)
     h = hashlib.sha256()
     for name in ("config.json", "preprocessor_config.json", *WEIGHT_FILES):
         f = folder / name
@@ -139,10 +140,28 @@ def _check_declared(folder: Path, trust: bool) -> None:
     check_shapes((tuple(t.shape) for t in model.parameters()), f"The Hugging Face folder {folder}")
 
 
+def check_links(folder: Path) -> None:
+    """Refuse a folder holding a link that resolves outside it: versus reads nothing outside the
+    folders it is given. A hub cache snapshot (models--X/snapshots/REV) may link into its own
+    models--X/blobs/, as huggingface_hub lays it out."""
+    root = folder.resolve()
+    allowed = [root] + ([root.parent.parent / "blobs"] if root.parent.name == "snapshots" else [])
+    for dirpath, dirnames, filenames in os.walk(root):  # links are not followed, only checked
+        for name in (*dirnames, *filenames):
+            entry = Path(dirpath) / name
+            if entry.is_symlink():
+                target = entry.resolve()
+                if not any(target == a or a in target.parents for a in allowed):
+                    raise VersusError(f"{entry.relative_to(root)} in the Hugging Face folder {folder} links outside "
+                                      f"it (to {target}); versus reads nothing outside the folders it is given. "
+                                      "Copy the file into the folder instead.")
+
+
 def load_hf(folder: str | os.PathLike, trust: bool = False) -> tuple[nn.Module, dict[str, Any]]:
     """The model of a save_pretrained folder (local files only; remote code only with trust)
     and what the folder says: architecture, class names, preprocessing, warnings."""
     p = Path(folder).expanduser()
+    check_links(p)
     config = read_json(p / "config.json", "model config")
     if config.get("auto_map") and not trust:
         raise VersusError(f"The Hugging Face folder {folder} needs its own Python code (auto_map in "

@@ -83,6 +83,40 @@ def test_hf_class_count_bounded_before_building(tmp_path, monkeypatch):
         evaluate([CheckpointSource(str(folder))], load_digits_test(), probe=False)
 
 
+def test_hf_folder_linking_outside_is_refused_but_a_hub_snapshot_loads(tmp_path, monkeypatch):
+    """A link out of the folder (config.json to a file elsewhere) is refused before anything is
+    read; the hub cache's snapshots/REV -> ../../blobs layout is the folder's own and loads."""
+    folder = _save_hf(_hf_models()["resnet"], tmp_path / "saved")
+    repo = tmp_path / "hub" / "models--team--digits"
+    snapshot = repo / "snapshots" / "abc123"
+    (repo / "blobs").mkdir(parents=True)
+    snapshot.mkdir(parents=True)
+    for f in folder.iterdir():
+        (repo / "blobs" / f.name).write_bytes(f.read_bytes())
+        (snapshot / f.name).symlink_to(f"../../blobs/{f.name}")
+    data = load_digits_test()
+    direct, linked = evaluate([CheckpointSource(str(folder)), CheckpointSource(str(snapshot))], data, probe=False,
+                              cache=ArrayCache(tmp_path / "c"))
+    np.testing.assert_array_equal(direct.scores, linked.scores)
+
+    crafted = tmp_path / "crafted"
+    crafted.mkdir()
+    for f in folder.iterdir():
+        (crafted / f.name).write_bytes(f.read_bytes())
+    (crafted / "config.json").unlink()
+    (crafted / "config.json").symlink_to(folder / "config.json")  # a file outside the named folder
+    from core import hf_models
+
+    opened = []
+    monkeypatch.setattr(hf_models, "read_json", lambda path, what, real=hf_models.read_json:
+                        opened.append(path) or real(path, what))
+    with pytest.raises(VersusError, match=r"^config\.json in the Hugging Face folder .* links outside it"):
+        evaluate([CheckpointSource(str(crafted))], data, probe=False, cache=ArrayCache(tmp_path / "c"))
+    assert opened == []
+    with pytest.raises(VersusError, match="links outside it"):  # the app's cache key reads no byte either
+        hf_models.folder_identity(crafted)
+
+
 @pytest.fixture(scope="module")
 def convnet():
     x, y = digits_tensors(size=28)
