@@ -12,7 +12,7 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
-from core.errors import VersusError
+from core.errors import VersusError, reason
 from core.preprocessing import Recorded
 
 StateDict = dict[str, torch.Tensor]
@@ -123,7 +123,7 @@ def _load_class_from_file(path: str, cls: str) -> type:
         raise VersusError(f"Importing {path} stopped: the file calls sys.exit({exc.code!r}) when imported.") from None
     except Exception as exc:
         sys.modules.pop(name, None)
-        raise VersusError(f"Importing {path} failed: {type(exc).__name__}: {str(exc)[:200]}.") from None
+        raise VersusError(f"Importing {path} failed: {type(exc).__name__}: {reason(exc)}.") from None
     if not hasattr(module, cls):
         raise VersusError(f"{path} defines no class named {cls}.")
     return getattr(module, cls)
@@ -184,7 +184,7 @@ def build(spec: ArchSpec, state: StateDict) -> nn.Module:
     try:
         module = cls(**dict(spec.kwargs))
     except Exception as exc:
-        raise VersusError(f"Creating {spec.label()} failed: {type(exc).__name__}: {str(exc)[:200]}.") from None
+        raise VersusError(f"Creating {spec.label()} failed: {type(exc).__name__}: {reason(exc)}.") from None
     if not isinstance(module, nn.Module):
         raise VersusError(f"{spec.label()} is not a torch.nn.Module (it made a {type(module).__name__}).")
     return module
@@ -217,9 +217,9 @@ def timm_model(spec: ArchSpec, state: StateDict, device: str | None = None) -> n
     except RuntimeError as exc:
         if "Unknown model" in str(exc) or "Unknown" in str(exc):
             raise VersusError(f"timm knows no model named {spec.name!r}.") from None
-        raise VersusError(f"Creating {spec.label()} failed: {str(exc)[:200]}.") from None
+        raise VersusError(f"Creating {spec.label()} failed: {reason(exc)}.") from None
     except (TypeError, ValueError, AssertionError) as exc:
-        raise VersusError(f"Creating {spec.label()} failed: {type(exc).__name__}: {str(exc)[:200]}.") from None
+        raise VersusError(f"Creating {spec.label()} failed: {type(exc).__name__}: {reason(exc)}.") from None
 
 
 def fit_problems(module: nn.Module, state: StateDict, limit: int = 4) -> list[str]:

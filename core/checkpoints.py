@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from core.cache import file_sha256
-from core.errors import VersusError, first_line
+from core.errors import VersusError, reason
 from core.limits import check_archive, check_classes, check_shapes
 
 StateDict = dict[str, torch.Tensor]
@@ -152,23 +152,6 @@ def check_module(module: nn.Module, where: str) -> None:
     check_shapes((tuple(t.shape) for t in tensors), where)
 
 
-_WEIGHTS_ONLY_PREAMBLE = "Weights only load failed"
-_WEIGHTS_ONLY_CAUSE = re.compile(r"WeightsUnpickler error:\s*(\S[^\n]*)")
-
-
-def reason(exc: BaseException, limit: int = 200) -> str:
-    """The first sentence of an exception's message, shortened at a word boundary (never
-    mid-word), without closing punctuation so it can end the caller's sentence."""
-    text = first_line(exc, 10_000).strip()
-    if text.startswith(_WEIGHTS_ONLY_PREAMBLE):  # torch's advice about weights_only; the cause is below it
-        cause = _WEIGHTS_ONLY_CAUSE.search(str(exc))
-        text = cause.group(1).strip() if cause else text
-    text = re.split(r"(?<=[.?!])\s+(?=[A-Z])", text, maxsplit=1)[0].rstrip(".?! ")
-    if len(text) > limit:
-        text = text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " [...]"
-    return text
-
-
 def _is_state_dict(obj: Any) -> bool:
     return isinstance(obj, dict) and bool(obj) and all(
         isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in obj.items()
@@ -219,7 +202,7 @@ def load_checkpoint(path: str | os.PathLike, trust: bool = False) -> Checkpoint:
                 warnings.simplefilter("ignore", FutureWarning)
                 module = torch.jit.load(str(p), map_location="cpu")
         except Exception as exc:
-            raise VersusError(f"The TorchScript file {path} cannot be loaded: {reason(exc)}.") from None
+            raise VersusError(f"The TorchScript file {path} cannot be loaded: {reason(exc, sentence=True)}.") from None
         check_module(module, f"The TorchScript file {path}")
         return Checkpoint(str(p), digest, "torchscript", module=module.eval(), epoch=name_epoch)
     try:
@@ -229,7 +212,7 @@ def load_checkpoint(path: str | os.PathLike, trust: bool = False) -> Checkpoint:
         found = _UNSAFE_GLOBAL.search(str(exc))
         if found is None:
             raise VersusError(
-                f"The checkpoint {path} cannot be read (truncated or not a PyTorch file): {reason(exc)}."
+                f"The checkpoint {path} cannot be read (truncated or not a PyTorch file): {reason(exc, sentence=True)}."
             ) from None
         if not trust:
             raise VersusError(
@@ -240,7 +223,7 @@ def load_checkpoint(path: str | os.PathLike, trust: bool = False) -> Checkpoint:
         obj = _load_trusted(p)
     except Exception as exc:  # torch.load on damaged bytes can raise almost anything
         raise VersusError(
-            f"The checkpoint {path} cannot be read (truncated or not a PyTorch file): {reason(exc)}."
+            f"The checkpoint {path} cannot be read (truncated or not a PyTorch file): {reason(exc, sentence=True)}."
         ) from None
     if isinstance(obj, nn.Module):
         check_module(obj, f"The checkpoint {path}")
@@ -255,7 +238,7 @@ def _load_trusted(p: Path) -> Any:
     try:
         return torch.load(p, map_location="cpu", weights_only=False)
     except Exception as exc:
-        raise VersusError(f"The trusted checkpoint {p} cannot be loaded: {reason(exc)}.") from None
+        raise VersusError(f"The trusted checkpoint {p} cannot be loaded: {reason(exc, sentence=True)}.") from None
 
 
 def _load_safetensors(p: Path, digest: str, name_epoch: int | None) -> Checkpoint:
@@ -270,7 +253,7 @@ def _load_safetensors(p: Path, digest: str, name_epoch: int | None) -> Checkpoin
             check_shapes((tuple(fh.get_slice(k).get_shape()) for k in keys), f"The safetensors file {p}")
             state = {k: fh.get_tensor(k) for k in keys}
     except (SafetensorError, OSError, ValueError) as exc:
-        raise VersusError(f"The safetensors file {p} cannot be read: {reason(exc)}.") from None
+        raise VersusError(f"The safetensors file {p} cannot be read: {reason(exc, sentence=True)}.") from None
     state = strip_wrappers(state)
     check_state(state, f"The safetensors file {p}")
     epoch = int(meta["epoch"]) if str(meta.get("epoch", "")).isdigit() else name_epoch

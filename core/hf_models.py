@@ -11,7 +11,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from core.errors import VersusError
+from core.errors import VersusError, reason
 from core.limits import check_archive, check_classes, check_shapes
 from core.preprocessing import Recorded
 
@@ -181,7 +181,7 @@ def load_hf(folder: str | os.PathLike, trust: bool = False) -> tuple[nn.Module, 
             str(p), local_files_only=True, trust_remote_code=trust)
     except Exception as exc:  # transformers raises many types for a bad folder
         raise VersusError(f"The Hugging Face folder {folder} cannot be loaded as an image classifier: "
-                          f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}.") from None
+                          f"{type(exc).__name__}: {reason(exc)}.") from None
     recorded, warnings = recorded_preprocessing(p, config)
     arch = (config.get("architectures") or [type(model).__name__])[0]
     info = {"arch": str(arch), "class_names": names, "recorded": recorded, "warnings": warnings,

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.errors import VersusError
+from core.errors import VersusError, reason
 from core.limits import check_classes, check_shapes
 from core.preprocessing import Recorded
 
@@ -34,7 +34,7 @@ class OnnxModule(nn.Module):
         try:
             self.session = ort.InferenceSession(str(path), sess_options=opts, providers=providers)
         except Exception as exc:  # onnxruntime raises its own exception types
-            raise VersusError(f"The ONNX file {path} cannot be loaded: {str(exc).splitlines()[0][:200]}.") from None
+            raise VersusError(f"The ONNX file {path} cannot be loaded: {reason(exc)}.") from None
         inputs = self.session.get_inputs()
         if len(inputs) != 1:
             raise VersusError(f"The ONNX model {path} takes {len(inputs)} inputs; versus feeds one image batch.")
@@ -68,7 +68,7 @@ class OnnxModule(nn.Module):
                 res = self.session.run(None, {self.input_name: chunk})[0]
             except Exception as exc:
                 raise VersusError(f"The ONNX model cannot take input of shape {chunk.shape}: "
-                                  f"{str(exc).splitlines()[0][:200]}; check the size and channels.") from None
+                                  f"{reason(exc)}; check the size and channels.") from None
             outs.append(np.asarray(res)[: min(step, n - lo)])
         return torch.from_numpy(np.concatenate(outs).astype(np.float32)).to(x.device)
 
@@ -87,7 +87,7 @@ def check_onnx_size(path: Path) -> None:
     try:
         model = onnx.load(str(path), load_external_data=False)
     except Exception as exc:
-        raise VersusError(f"The ONNX file {path} cannot be read: {str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}.") from None
+        raise VersusError(f"The ONNX file {path} cannot be read: {reason(exc)}.") from None
     check_shapes((tuple(t.dims) for t in model.graph.initializer), f"The ONNX file {path}")
     for out in model.graph.output[:1]:
         dims = out.type.tensor_type.shape.dim

@@ -12,7 +12,7 @@ import os
 import threading
 from typing import Any, Callable, Iterable, Mapping, Protocol, TypeVar
 
-from core.errors import VersusError, first_line
+from core.errors import VersusError, first_line, shorten
 
 DEFAULT_TIMEOUT_S = 20.0
 T = TypeVar("T")
@@ -108,7 +108,7 @@ def _first_line(exc: BaseException) -> str:
     key = os.environ.get("WANDB_API_KEY")
     if key:
         text = text.replace(key, "***")
-    return text[:200]
+    return shorten(text, 200)
 
 
 def explain(exc: BaseException, what: str) -> VersusError:

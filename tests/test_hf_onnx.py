@@ -146,3 +146,37 @@ def test_onnx_damaged_is_one_sentence(tmp_path):
     with pytest.raises(VersusError, match="ONNX file .* cannot be") as info:
         evaluate([parse_source(str(bad))], load_digits_test(), probe=False)
     assert "\n" not in str(info.value)
+
+
+def test_onnx_external_data_outside_its_folder_is_one_sentence_naming_the_cause(tmp_path):
+    """onnxruntime refuses external weights that escape the model's folder; the sentence keeps
+    its cause instead of cutting it mid-word."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    weight = numpy_helper.from_array(np.ones((4, 3), np.float32), "W")
+    graph = helper.make_graph([helper.make_node("MatMul", ["x", "W"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])], [weight])
+    (tmp_path / "m").mkdir()
+    onnx.save_model(helper.make_model(graph), str(tmp_path / "m" / "model.onnx"), save_as_external_data=True,
+                    location="w.bin", size_threshold=0)
+    (tmp_path / "m" / "w.bin").rename(tmp_path / "w.bin")
+    model = onnx.load(str(tmp_path / "m" / "model.onnx"), load_external_data=False)
+    for entry in model.graph.initializer[0].external_data:
+        if entry.key == "location":
+            entry.value = "../w.bin"
+    onnx.save(model, str(tmp_path / "m" / "model.onnx"))
+    with pytest.raises(VersusError) as info:
+        evaluate([parse_source(str(tmp_path / "m" / "model.onnx"))], load_digits_test(), probe=False)
+    msg = str(info.value)
+    assert "escapes model directory" in msg and "\n" not in msg and msg.endswith(".")
+
+
+def test_messages_are_shortened_at_a_word_boundary():
+    from core.errors import first_line, reason
+
+    exc = ValueError("alpha " * 50 + "\nsecond line")
+    assert first_line(exc, 20) == "alpha alpha alpha [...]"
+    assert reason(ValueError("Failed here. More advice follows. Even more."), sentence=True) == "Failed here"
+    assert reason(ValueError("Failed: x. Error: the cause.")) == "Failed: x. Error: the cause"
