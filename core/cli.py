@@ -118,7 +118,7 @@ def compare(args: argparse.Namespace, options: InferenceOptions) -> dict[str, An
     src_a, src_b = model_sources(args)
     (pa, pb), data = load_sources([src_a, src_b], data_for_checkpoints, over=overrides(args), device=args.device,
                                   batch_size=args.batch_size, options=options, progress=ProgressBar())
-    add_side_notes(pa, pb)
+    pa, pb = add_side_notes(pa, pb)
     cmp = Comparison.build(pa, pb, intersect=args.intersect)
     summary = summarize(cmp, args.a, args.b, preprocessing={"a": pa.meta["preprocessing"],
                                                              "b": pb.meta["preprocessing"]},

@@ -9,11 +9,11 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 KIND = "Predictions file (CSV/Parquet)"
 
 
-def _csv(path: Path, ids: list[str], seed: int) -> str:
+def _csv(path: Path, ids: list[str], seed: int, classes: int = 3) -> str:
     rng = np.random.default_rng(seed)
-    scores = rng.dirichlet(np.ones(3), size=len(ids))
-    frame = pd.DataFrame({"id": ids, "truth": [int(i[1:]) % 3 for i in ids]})
-    for k in range(3):
+    scores = rng.dirichlet(np.ones(classes), size=len(ids))
+    frame = pd.DataFrame({"id": ids, "truth": [int(i[1:]) % classes for i in ids]})
+    for k in range(classes):
         frame[f"score_{k}"] = scores[:, k]
     frame.to_csv(path, index=False)
     return str(path)
@@ -63,3 +63,18 @@ def test_a_file_rewritten_in_place_with_its_old_time_is_read_again(tmp_path):
     assert not at.exception and not at.error, [e.value for e in at.error]
     after = [m.value for m in at.metric]
     assert before[1] != "100.00%" and after[1] == "100.00%", (before, after)  # B's accuracy
+
+
+def test_a_warning_about_the_other_side_leaves_with_it(tmp_path):
+    """A near chance beside the demo's B (93%) is warned about; once B is another near-chance
+    file, the warning goes: it belongs to the pairing, not to A's cached predictions."""
+    ids = [f"x{i}" for i in range(300)]
+    a, b = _csv(tmp_path / "a.csv", ids, 0, classes=5), _csv(tmp_path / "b.csv", ids, 1, classes=5)
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    at.selectbox(key="a_kind").set_value(KIND).run()
+    at.text_input(key="a_pred_path").set_value(a).run()
+    assert any("while the other side scores 9" in w.value for w in at.warning), [w.value for w in at.warning]
+    at.selectbox(key="b_kind").set_value(KIND).run()
+    at.text_input(key="b_pred_path").set_value(b).run()
+    assert not at.exception and not at.error
+    assert not any("other side scores" in w.value for w in at.warning), [w.value for w in at.warning]

@@ -212,7 +212,7 @@ def update(settings: Settings | None) -> Current | None:
         else:
             data = _data(settings.data, settings.options)
             pa, pb = _pair(settings, data)
-        add_side_notes(pa, pb)
+        pa, pb = add_side_notes(pa, pb)
         _warnings(pa, pb)
         if data.skipped:
             files = "file that is not an image" if len(data.skipped) == 1 else "files that are not images"

@@ -2,6 +2,7 @@
 takes when the file names are equal ("run1/best.pt" vs "run2/best.pt")."""
 from __future__ import annotations
 
+import copy
 from pathlib import PurePath
 from typing import Any
 
@@ -50,16 +51,18 @@ def side_summary(meta: dict) -> dict[str, str]:
     }
 
 
-def add_side_notes(pa: Any, pb: Any) -> None:
-    """Each Predictions' meta gets its short distinguishing name (meta "name") and, for a
-    side near chance while the other is far above it, a warning."""
+def add_side_notes(pa: Any, pb: Any) -> tuple[Any, Any]:
+    """pa and pb as shallow copies whose meta holds what depends on the pairing: the short
+    distinguishing name (meta "name") and, for a side near chance while the other is far above
+    it, a warning. The inputs are left alone (a cache may share them with other pairings)."""
     from core.probe import mismatch_warnings
 
     paths = [str(p.meta.get("path") or p.meta.get("source") or "") for p in (pa, pb)]
+    out = []
     for p, name in zip((pa, pb), short_names(paths)):
-        p.meta["name"] = name
-    for text in mismatch_warnings(pa, pb):
-        side = pa if text.startswith("A ") else pb
-        found = side.meta.setdefault("warnings", [])
-        if text not in found:  # Predictions may be shared by a cache: add once
-            found.append(text)
+        own = copy.copy(p)
+        own.meta = {**p.meta, "name": name, "warnings": list(p.meta.get("warnings") or [])}
+        out.append(own)
+    for text in mismatch_warnings(*out):
+        out[0 if text.startswith("A ") else 1].meta["warnings"].append(text)
+    return out[0], out[1]
