@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from core.errors import VersusError
+
 COMPARE_FILES = ("summary.json", "predictions.parquet", "report.html")
 SERIES_FILES = ("series.json", "series.parquet", "report.html")
 
@@ -31,8 +33,6 @@ def inputs_of(args: argparse.Namespace) -> list[Path]:
 
 def check_outputs(args: argparse.Namespace) -> None:
     """Refuse any file versus would write that is an input, or lies in a folder read from."""
-    from core.errors import VersusError
-
     out = Path(args.out).expanduser().resolve()
     names = SERIES_FILES if args.command == "series" else COMPARE_FILES
     written = [("--out", out / n) for n in names]
