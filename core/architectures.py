@@ -360,6 +360,17 @@ def first_conv_channels(module: nn.Module) -> int | None:
     return None
 
 
+def fixed_input_size(module: nn.Module) -> tuple[int, int] | None:
+    """The input size a model only accepts, when it states one: a timm vision transformer's
+    patch embedding checks img_size (and strict_img_size) on every call."""
+    embed = getattr(module, "patch_embed", None)
+    size = getattr(embed, "img_size", None)
+    if getattr(embed, "strict_img_size", True) and isinstance(size, (tuple, list)) and len(size) == 2 \
+            and all(isinstance(s, int) and s > 0 for s in size):
+        return int(size[0]), int(size[1])
+    return None
+
+
 IMAGENET = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 
 

@@ -132,3 +132,26 @@ def test_recorded_preprocessing_is_checked_like_the_flags(recorded, says, tmp_pa
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and re.match(rf"error: {re.escape(str(path))} {says}", err), err
     assert main(base + ["--size", "28", "--mean", "0.5", "--std", "0.5"]) == 0
+
+
+def test_one_channel_timm_vit_gets_a_one_channel_guess_and_its_fixed_size(tmp_path):
+    """A timm ViT saved with in_chans=1 and img_size=32: versus's own ImageNet guess is averaged to
+    one channel (it had refused its own 3-value guess), the size is the model's fixed one, and
+    both are said; the scores equal timm's forward pass on that input."""
+    import timm
+
+    torch.manual_seed(0)
+    model = timm.create_model("vit_tiny_patch16_224", num_classes=10, img_size=32, in_chans=1).eval()
+    path = tmp_path / "vit.pt"
+    torch.save(model.state_dict(), path)
+    p = evaluate([CheckpointSource(str(path))], load_digits_test(), cache=ArrayCache(tmp_path / "c"), probe=False)[0]
+    prep = p.meta["preprocessing"]
+    mean, std = sum((0.485, 0.456, 0.406)) / 3, sum((0.229, 0.224, 0.225)) / 3
+    assert prep["size"] == [32, 32] and prep["mean"] == pytest.approx([mean]) and prep["std"] == pytest.approx([std])
+    assert prep["from"]["size"].startswith("model (the fixed input size")
+    assert "averaged over its 3 channels" in prep["from"]["normalization"]
+    assert any("normalization of its preprocessing was guessed" in w for w in p.meta["warnings"])
+    xt, _ = digits_tensors(size=32, mean=mean, std=std, split="test")
+    with torch.no_grad():
+        expected = torch.softmax(model(xt), 1).numpy()
+    np.testing.assert_allclose(p.scores, expected, atol=1e-4)

@@ -27,6 +27,8 @@ def settle_preprocessing(m: LoadedModel, data: EvalData, over: Any,
         size, origins["size"] = rec.size, f"artifact ({rec.origin})"
     elif arch.size is not None:
         size, origins["size"] = arch.size, f"architecture ({arch.origin})"
+    elif archs.fixed_input_size(m.module) is not None:
+        size, origins["size"] = archs.fixed_input_size(m.module), "model (the fixed input size of its patch embedding)"
     else:
         size, origins["size"] = data.default_size, "guessed (the data's default size)"
     model_channels = archs.first_conv_channels(m.module)
@@ -42,6 +44,9 @@ def settle_preprocessing(m: LoadedModel, data: EvalData, over: Any,
         mean, std, origins["normalization"] = over.mean, over.std, "given"
     elif rec.mean is not None or rec.normalized is False:
         mean, std, origins["normalization"] = rec.mean, rec.std, f"artifact ({rec.origin})"
+    elif arch.mean is not None and channels == 1 and len(arch.mean) == 3:  # e.g. timm with in_chans=1
+        mean, std = (sum(arch.mean) / 3,), (sum(arch.std) / 3,)
+        origins["normalization"] = f"guessed ({arch.origin}, averaged over its 3 channels for a 1-channel model)"
     elif arch.mean is not None:
         mean, std, origins["normalization"] = arch.mean, arch.std, f"guessed ({arch.origin})"
     else:
