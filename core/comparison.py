@@ -83,13 +83,22 @@ class Comparison:
 
     a: Predictions
     b: Predictions
+    left_out: tuple[int, int] = (0, 0)  # A's and B's examples outside the shared ids (intersect)
 
     @classmethod
     def build(cls, a: Predictions, b: Predictions, intersect: bool = False) -> "Comparison":
         """Check classes, align on ids and compute the per-example status."""
         check_classes(a, b)
-        a, b = align(a, b, intersect=intersect)
-        return cls(a, b)
+        a2, b2 = align(a, b, intersect=intersect)
+        return cls(a2, b2, (a.n - a2.n, b.n - b2.n))
+
+    def intersect_note(self) -> str | None:
+        """The sentence saying what the intersection left out, when it left out anything."""
+        only_a, only_b = self.left_out
+        if not only_a and not only_b:
+            return None
+        return (f"Compared on the {self.n:,} ids A and B share: {only_a:,} of A's {self.n + only_a:,} examples and "
+                f"{only_b:,} of B's {self.n + only_b:,} were left out (intersection).")
 
     def __post_init__(self) -> None:
         ga, gb, t = self.a.guess, self.b.guess, self.a.truth

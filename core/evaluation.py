@@ -117,7 +117,7 @@ class Evaluation:
             counts=cmp.counts(),
             mcnemar=metrics.mcnemar(cmp.a.correct, cmp.b.correct),
             per_class=PerClassPaired.of(cmp.truth, cmp.status, c),
-            warnings=collect_warnings(cmp.a, cmp.b),
+            warnings=collect_warnings(cmp),
             _cmp=cmp,
         )
 
@@ -228,10 +228,12 @@ def _model_json(m: ModelEvaluation, class_names: list[str], source: str) -> dict
     }
 
 
-def collect_warnings(a: Predictions, b: Predictions) -> list[str]:
-    """The sentences of meta["warnings"] of A and of B, each once, prefixed with its side."""
-    out: list[str] = []
-    for side, p in (("A", a), ("B", b)):
+def collect_warnings(cmp: Comparison) -> list[str]:
+    """What the intersection left out, then the sentences of meta["warnings"] of A and of B,
+    each once, prefixed with its side."""
+    note = cmp.intersect_note()
+    out: list[str] = [note] if note else []
+    for side, p in (("A", cmp.a), ("B", cmp.b)):
         for text in p.meta.get("warnings") or []:
             line = f"{side}: {text}"
             if line not in out:

@@ -32,6 +32,8 @@ def test_id_mismatch_offers_the_intersection_and_it_stays_on(tmp_path):
         "compare on the intersection to go on."]
     at.checkbox(key="intersect").check().run()
     assert not at.error and {m.label: m.value for m in at.metric}["Both wrong"] is not None
+    assert any("Compared on the 20 ids A and B share: 10 of A's 30 examples and 20 of B's 40 were left out"
+               in w.value for w in at.warning)
     at.switch_page("views/2_examples.py").run()
     assert not at.error, [e.value for e in at.error]
     assert any("20 of 20 examples" in m.value or "of 20 examples" in m.value for m in at.markdown)

@@ -205,3 +205,9 @@ def test_id_mismatch_says_how_many_and_intersection_works():
     cmp = Comparison.build(a, b, intersect=True)
     assert cmp.ids.tolist() == [f"x{k}" for k in range(3, 10)]
     assert len(cmp.select(ExampleFilter(status="all"))) == 7
+    # what was left out is said wherever the evaluation's warnings go (stderr, summary.json, report)
+    note = "Compared on the 7 ids A and B share: 3 of A's 10 examples and 2 of B's 9 were left out (intersection)."
+    assert cmp.intersect_note() == note
+    from core.evaluation import Evaluation
+    assert Evaluation.of(cmp).warnings[0] == note
+    assert Comparison.build(a, a, intersect=True).intersect_note() is None

@@ -228,6 +228,8 @@ def update(settings: Settings | None) -> Current | None:
             st.error(str(exc))
             st.checkbox("Compare on the intersection", key="intersect")
             return None
+        if cmp.intersect_note():
+            st.warning(cmp.intersect_note())
     except VersusError as exc:
         st.error(_with_labels(str(exc), settings))
         return None
