@@ -16,7 +16,7 @@ from torch import nn
 
 from core.cache import file_sha256
 from core.errors import VersusError, reason
-from core.limits import check_archive, check_classes, check_shapes
+from core.limits import check_archive, check_classes, check_path_text, check_shapes
 
 StateDict = dict[str, torch.Tensor]
 
@@ -183,8 +183,6 @@ def load_checkpoint(path: str | os.PathLike, trust: bool = False) -> Checkpoint:
     "model." keys), training state ("model_state_dict"), TorchScript and safetensors; a fully
     pickled nn.Module only with trust.
     """
-    from core.sources.registry import check_path_text
-
     check_path_text(str(path))
     p = Path(path).expanduser()
     if not p.is_file():

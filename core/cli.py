@@ -89,9 +89,6 @@ def check_args(args: argparse.Namespace) -> InferenceOptions:
     check_environment()
     _prep_flags(args)
     check_outputs(args)
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise VersusError(f"--out {out} exists and is not a folder.")
     if args.command == "compare":
         check_gate_args(args)
     return options_from_args(args)

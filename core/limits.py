@@ -10,6 +10,7 @@ import math
 import os
 import re
 import zipfile
+from pathlib import Path
 from typing import Iterable
 
 from core.errors import VersusError
@@ -38,6 +39,17 @@ def bound(env: str, default: int) -> int:
     if number < 1:
         raise VersusError(f"{env}={raw!r} must be at least 1.")
     return int(number)
+
+
+MAX_NAME = 255  # bytes in one path component on common file systems
+
+
+def check_path_text(spec: str) -> None:
+    """Refuse a path with a component longer than the file system allows, in one sentence."""
+    for part in Path(spec).parts:
+        if len(part.encode("utf-8", "surrogateescape")) > MAX_NAME:
+            raise VersusError(f"A part of the path {spec[:60]}... is longer than {MAX_NAME} bytes, "
+                              "which no file system allows.")
 
 
 def check_environment() -> None:

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from core.errors import VersusError
+from core.limits import check_path_text
 
 COMPARE_FILES = ("summary.json", "predictions.parquet", "report.html")
 SERIES_FILES = ("series.json", "series.parquet", "report.html")
@@ -33,12 +34,26 @@ def inputs_of(args: argparse.Namespace) -> list[Path]:
 
 def check_outputs(args: argparse.Namespace) -> None:
     """Refuse any file versus would write that is an input, or lies in a folder read from."""
-    out = Path(args.out).expanduser().resolve()
-    names = SERIES_FILES if args.command == "series" else COMPARE_FILES
-    written = [("--out", out / n) for n in names]
-    if getattr(args, "markdown", None):
-        written.append(("--markdown", Path(args.markdown).expanduser().resolve()))
-    for source in inputs_of(args):
+    if not args.out.strip():
+        raise VersusError("--out is empty; give the folder to write the results into.")
+    for text in (args.out, getattr(args, "markdown", None) or ""):
+        check_path_text(text)
+    try:
+        out = Path(args.out).expanduser().resolve()
+        if out.exists() and not out.is_dir():
+            raise VersusError(f"--out {args.out} exists and is not a folder.")
+        names = SERIES_FILES if args.command == "series" else COMPARE_FILES
+        written = [("--out", out / n) for n in names]
+        if getattr(args, "markdown", None):
+            md = Path(args.markdown).expanduser().resolve()
+            if md in [target for _, target in written]:
+                raise VersusError(f"--markdown {args.markdown} is the {md.name} versus writes into --out; "
+                                  "give another file name.")
+            written.append(("--markdown", md))
+        sources = inputs_of(args)
+    except OSError as exc:  # a name over the file system's limits, a loop of links, ...
+        raise VersusError(f"--out or --markdown cannot be used: {exc.strerror or exc}.") from None
+    for source in sources:
         for flag, target in written:
             if target == source:
                 raise VersusError(f"{flag} would overwrite the input {source}; choose another "

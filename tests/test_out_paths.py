@@ -75,3 +75,17 @@ def test_markdown_inside_the_new_out_folder_works(tables, tmp_path):
     out = tmp_path / "fresh"
     assert _compare(tables, out, "--max-nfr", "1", "--markdown", str(out / "comment.md")) == 0
     assert (out / "comment.md").read_text().startswith("### versus: Gate passed")
+
+
+@pytest.mark.parametrize("out, markdown, says", [
+    ("", None, "error: --out is empty; give the folder to write the results into.\n"),
+    ("{tmp}/" + "x" * 300, None, "is longer than 255 bytes, which no file system allows.\n"),
+    ("{tmp}/o", "{tmp}/o/summary.json", "is the summary.json versus writes into --out; give another file name.\n"),
+    ("{tmp}/in/b.parquet", None, "exists and is not a folder.\n"),
+])
+def test_unusable_out_or_markdown_is_one_line_before_anything_runs(tables, tmp_path, capsys, out, markdown, says):
+    flags = ["--max-nfr", "1", "--markdown", markdown.format(tmp=tmp_path)] if markdown else []
+    assert _compare(tables, out.format(tmp=tmp_path), *flags) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.endswith(says) and err.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]  # nothing written anywhere

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from core.errors import VersusError
+from core.limits import check_path_text
 
-MAX_NAME = 255  # bytes in one path component on common file systems
 
 
 @dataclass(frozen=True)
@@ -37,14 +37,6 @@ def register(kind: Kind) -> Kind:
     """Add a kind; kinds are tried in registration order (most specific first)."""
     KINDS[:] = [k for k in KINDS if k.name != kind.name] + [kind]
     return kind
-
-
-def check_path_text(spec: str) -> None:
-    """Refuse a path with a component longer than the file system allows, in one sentence."""
-    for part in Path(spec).parts:
-        if len(part.encode("utf-8", "surrogateescape")) > MAX_NAME:
-            raise VersusError(f"A part of the path {spec[:60]}... is longer than {MAX_NAME} bytes, "
-                              "which no file system allows.")
 
 
 def recognize(spec: str) -> Kind:
