@@ -32,6 +32,18 @@ def test_b_follows_a_folder_and_across_runs_is_said(demo_paths, tmp_path):
     assert header["source"][0].endswith("run2/epoch_2.pt")  # the demo opens A on epoch 2, kept in the new folder
 
 
+def test_a_folder_without_models_is_said_once_though_b_follows_it(tmp_path):
+    (tmp_path / "notes.txt").write_text("no models here")
+    at = _open()
+    at.text_input(key="a_folder").set_value(str(tmp_path)).run()
+    assert not at.exception, at.exception
+    assert at.text_input(key="b_folder").value == str(tmp_path)
+    assert [e.value for e in at.error] == [f"{tmp_path} holds no checkpoint files (.pt, .pth, .ckpt, .bin, "
+                                           ".safetensors, .tar, .onnx) and no Hugging Face or epoch_N folders."]
+    at.text_input(key="b_folder").set_value(str(tmp_path / "missing")).run()  # B's own mistake is said too
+    assert len(at.error) == 2 and "does not exist" in at.error[1].value
+
+
 def test_onnx_path_through_the_registry(demo_paths, tmp_path):
     from core.checkpoints import load_checkpoint
     from core.architectures import ConvNet

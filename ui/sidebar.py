@@ -68,17 +68,18 @@ def _folder_source(side: str, default_index: int) -> str | None:
                                 "B follows A's folder until you change B's.")
     if not folder.strip():
         return None
-    if side == "b" and st.session_state.get("a_kind") == "Epoch folder" and \
-            folder.strip() != str(st.session_state.get("a_folder", "")).strip():
+    same_as_a = st.session_state.get("a_kind") == "Epoch folder" and \
+        folder.strip() == str(st.session_state.get("a_folder", "")).strip()
+    if side == "b" and st.session_state.get("a_kind") == "Epoch folder" and not same_as_a:
         st.caption("B reads another folder than A: this compares across runs.")
     try:
         files = list_models(folder.strip())
+        if not files:
+            raise VersusError(f"{folder} holds no checkpoint files ({', '.join(MODEL_SUFFIXES)}) "
+                              "and no Hugging Face or epoch_N folders.")
     except VersusError as exc:
-        st.error(str(exc))
-        return None
-    if not files:
-        st.error(f"{folder} holds no checkpoint files ({', '.join(MODEL_SUFFIXES)}) "
-                 "and no Hugging Face or epoch_N folders.")
+        if side == "a" or not same_as_a:  # B on A's folder: A's message already says it
+            st.error(str(exc))
         return None
     names = [f.name for f in files]
     key = f"{side}_ckpt"
