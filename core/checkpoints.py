@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from core.cache import file_sha256
-from core.errors import VersusError, reason
+from core.errors import VersusError, not_found, reason
 from core.limits import check_archive, check_classes, check_path_text, check_shapes
 
 StateDict = dict[str, torch.Tensor]
@@ -186,7 +186,7 @@ def load_checkpoint(path: str | os.PathLike, trust: bool = False) -> Checkpoint:
     check_path_text(str(path))
     p = Path(path).expanduser()
     if not p.is_file():
-        raise VersusError(f"The checkpoint {path} does not exist.")
+        raise not_found(str(path))
     if p.stat().st_size == 0:
         raise VersusError(f"The checkpoint {path} is empty.")
     digest = file_sha256(p)
@@ -226,7 +226,10 @@ def load_checkpoint(path: str | os.PathLike, trust: bool = False) -> Checkpoint:
     if isinstance(obj, nn.Module):
         check_module(obj, f"The checkpoint {path}")
         return Checkpoint(str(p), digest, "pickled_module", module=obj.eval(), epoch=name_epoch)
-    state, extra, fmt = _unwrap(obj)
+    try:
+        state, extra, fmt = _unwrap(obj)
+    except VersusError as exc:
+        raise VersusError(str(exc).replace("The file", f"The checkpoint {path}", 1)) from None
     check_state(state, f"The checkpoint {path}")
     epoch = extra.get("epoch") if isinstance(extra.get("epoch"), int) else name_epoch
     return Checkpoint(str(p), digest, fmt, state_dict=state, epoch=epoch, extra=extra)

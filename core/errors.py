@@ -40,3 +40,22 @@ def reason(exc: BaseException, limit: int = 200, sentence: bool = False) -> str:
     if sentence:
         text = re.split(r"(?<=[.?!])\s+(?=[A-Z])", text, maxsplit=1)[0]
     return shorten(text.rstrip(".?! "), limit)
+
+
+def not_found(path: str, what: str = "checkpoint file") -> VersusError:
+    """One sentence for a path that is not the file asked for: missing, a folder, a device or a
+    pipe, or a name with a :KEY[:VERSION] tail that only a W&B offline run folder takes."""
+    from pathlib import Path
+
+    p = Path(path).expanduser()
+    if p.is_dir():
+        return VersusError(f"{path} is a folder, not a {what}.")
+    if p.is_file():
+        return VersusError(f"{path} is a file, not a {what}.")
+    if p.exists():
+        return VersusError(f"{path} is not a regular file (a device or a pipe); give a {what}.")
+    head = path.split(":", 1)[0]
+    if ":" in path and head and Path(head).expanduser().exists():
+        return VersusError(f"{path} does not exist: {head} does, but only a W&B offline run folder takes "
+                           ":KEY[:VERSION] after its name.")
+    return VersusError(f"{path} does not exist.")

@@ -180,6 +180,10 @@ def load_hf(folder: str | os.PathLike, trust: bool = False) -> tuple[nn.Module, 
         model = AutoModelForImageClassification.from_pretrained(
             str(p), local_files_only=True, trust_remote_code=trust)
     except Exception as exc:  # transformers raises many types for a bad folder
+        if "ignore_mismatched_sizes" in str(exc):  # its text points at a report it logs, not shown here
+            raise VersusError(f"The Hugging Face folder {folder} holds weights whose shapes differ from the "
+                              "model its config.json describes (num_labels or a layer size changed after "
+                              "saving?); it was not loaded.") from None
         raise VersusError(f"The Hugging Face folder {folder} cannot be loaded as an image classifier: "
                           f"{type(exc).__name__}: {reason(exc)}.") from None
     recorded, warnings = recorded_preprocessing(p, config)

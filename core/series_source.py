@@ -18,7 +18,7 @@ import pandas as pd
 
 from core.checkpoints import MODEL_SUFFIXES, epoch_from_name, list_models, load_checkpoint
 from core.datasets import EvalData
-from core.errors import VersusError
+from core.errors import VersusError, not_found
 from core.predictions import Predictions
 from core.series import CheckpointMetrics, Series, checkpoint_metrics, compact_guess
 
@@ -72,7 +72,12 @@ def parse_series(models: list[str] | None = None, folder: str | None = None) -> 
     run, _, key = folder.rpartition(":")
     if run and _is_offline_run(Path(run).expanduser()):
         return SeriesSpec("offline", run=run, key=key or None)
+    if run.rpartition(":")[0] and _is_offline_run(Path(run.rpartition(":")[0]).expanduser()):
+        raise VersusError(f"--folder {folder} names a table version ({key}); a series takes every version "
+                          f"of a key: --folder {run}.")
     root = Path(folder).expanduser()
+    if not root.is_dir():
+        raise not_found(folder, "folder of checkpoints (--models takes files)")
     if _is_offline_run(root):
         return SeriesSpec("offline", run=folder)
     return SeriesSpec("checkpoints", tuple(str(p) for p in list_series(root)), ordered=True)
@@ -93,7 +98,7 @@ def _member(path: str, trust: bool) -> Member:
     p = Path(path).expanduser()
     if p.is_dir() or p.suffix.lower() == ".onnx":
         if not p.exists():
-            raise VersusError(f"The checkpoint {path} does not exist.")
+            raise not_found(path, "checkpoint")
         return Member(path, epoch_from_name(p), None, None)
     ck = load_checkpoint(p, trust=trust)
     step = ck.extra.get("global_step") if isinstance(ck.extra.get("global_step"), int) else None
@@ -160,7 +165,7 @@ def check_members(spec: SeriesSpec, trust: bool, gate: _Gate) -> list[Member]:
     if spec.ordered:
         _check_gaps(members, gate)
     if len(members) < 2:
-        raise VersusError(f"The series {spec.display()} has fewer than two usable checkpoints.")
+        raise VersusError(f"Fewer than two usable checkpoints are left in the series ({spec.display()}).")
     return members
 
 

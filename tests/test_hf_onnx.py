@@ -180,3 +180,19 @@ def test_messages_are_shortened_at_a_word_boundary():
     assert first_line(exc, 20) == "alpha alpha alpha [...]"
     assert reason(ValueError("Failed here. More advice follows. Even more."), sentence=True) == "Failed here"
     assert reason(ValueError("Failed: x. Error: the cause.")) == "Failed: x. Error: the cause"
+
+
+def test_hf_weights_not_fitting_their_config_are_one_plain_sentence(tmp_path):
+    """transformers' own text points at a report it logs elsewhere; the sentence says what is wrong."""
+    import json
+
+    folder = _save_hf(_hf_models()["resnet"], tmp_path / "m")
+    cfg = json.loads((folder / "config.json").read_text())
+    cfg["id2label"] = {str(k): str(k) for k in range(5)}
+    cfg["label2id"] = {str(k): k for k in range(5)}
+    (folder / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(VersusError) as info:
+        evaluate([CheckpointSource(str(folder))], load_digits_test(), probe=False, cache=ArrayCache(tmp_path / "c"))
+    assert str(info.value) == (f"The Hugging Face folder {folder} holds weights whose shapes differ from the model "
+                               "its config.json describes (num_labels or a layer size changed after saving?); it "
+                               "was not loaded.")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from core.errors import VersusError
+from core.errors import VersusError, not_found
 from core.limits import check_path_text
 
 
@@ -51,7 +51,7 @@ def recognize(spec: str) -> Kind:
     p = Path(spec).expanduser()
     tried = "; ".join(k.title for k in KINDS)
     if not p.exists():
-        raise VersusError(f"{spec} does not exist.")
+        raise not_found(spec, "source")
     raise VersusError(f"{spec} is not a source versus can read; it tried {tried}.")
 
 
