@@ -20,7 +20,7 @@ from PIL import Image, UnidentifiedImageError
 
 from core.cache import file_sha256
 from core.errors import VersusError, first_line
-from core.limits import bound
+from core.limits import MAX_DATA_BYTES_ENV, bound
 from core.predictions import compact_ids
 from core.run_options import DEFAULT_MAX_PIXELS
 
@@ -75,7 +75,6 @@ def _array_data(name: str, images: np.ndarray, truth: np.ndarray, ids: list[str]
 
 # ---- bounds on a set held in memory ---------------------------------------------------------
 
-MAX_DATA_BYTES_ENV = "VERSUS_MAX_DATA_BYTES"
 DEFAULT_MAX_DATA_BYTES = 2_000_000_000  # MNIST's test split is 8 MB decoded, SVHN's 80 MB
 READ_CHUNK = 1 << 20
 

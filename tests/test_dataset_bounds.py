@@ -184,3 +184,11 @@ def test_cli_refuses_the_gzip_bomb_in_one_line(tmp_path):
     assert r.returncode == 2, r.stderr
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and "over --max-pixels 89,478,485" in lines[0]
+
+
+def test_a_junk_data_bound_is_refused_even_when_the_set_would_not_read_it(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "core", "compare", "--a", "x.pt", "--b", "y.pt", "--data", "digits",
+                        "--out", str(tmp_path / "o")], capture_output=True, text=True, timeout=300,
+                       env={**os.environ, MAX_DATA_BYTES_ENV: "lots"})
+    assert r.returncode == 2
+    assert r.stderr.strip() == "error: VERSUS_MAX_DATA_BYTES='lots' is not a whole number."
