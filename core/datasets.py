@@ -435,15 +435,18 @@ def load_cifar(kind: str, root: str | os.PathLike, max_pixels: int = DEFAULT_MAX
 
 def load_svhn(root: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) -> EvalData:
     """SVHN's test_32x32.mat under root (label 10 means digit 0, as torchvision maps it). The
-    32x32 size is checked against max_pixels and the bytes the file decodes to against
-    VERSUS_MAX_DATA_BYTES before scipy reads it."""
+    32x32 size is checked against max_pixels, the shape 'X' declares (read from its header) and
+    the bytes the file inflates to (VERSUS_MAX_DATA_BYTES) before scipy reads any variable."""
     path = Path(root).expanduser() / "test_32x32.mat"
     if not path.is_file():
         raise VersusError(f"svhn needs {path}; not found.")
-    from scipy.io import loadmat
+    from scipy.io import loadmat, whosmat
 
     check_image_pixels(str(path), CIFAR_SIDE, CIFAR_SIDE, max_pixels)
     try:
+        declared = {name: tuple(shape) for name, shape, _ in whosmat(path)}
+        if "X" in declared and declared["X"][:3] != (32, 32, 3):
+            raise VersusError(f"{path} is damaged: 'X' is declared {declared['X']}, not 32 x 32 x 3 x N.")
         check_decoded_bytes(str(path), mat_decoded_bytes(path, bound(MAX_DATA_BYTES_ENV, DEFAULT_MAX_DATA_BYTES)))
         mat = loadmat(path, variable_names=["X", "y"])
     except VersusError:

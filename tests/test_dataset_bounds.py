@@ -192,3 +192,19 @@ def test_a_junk_data_bound_is_refused_even_when_the_set_would_not_read_it(tmp_pa
                        env={**os.environ, MAX_DATA_BYTES_ENV: "lots"})
     assert r.returncode == 2
     assert r.stderr.strip() == "error: VERSUS_MAX_DATA_BYTES='lots' is not a whole number."
+
+
+def test_svhn_declared_shape_refused_before_any_variable_is_inflated(tmp_path, monkeypatch):
+    import scipy.io
+
+    scipy.io.savemat(tmp_path / "test_32x32.mat", {"X": np.zeros((64, 64, 3, 2), np.uint8), "y": [[1], [2]]},
+                     do_compression=True)
+
+    def never(*args, **kwargs):
+        raise AssertionError("inflated before the declared shape was checked")
+
+    monkeypatch.setattr(scipy.io, "loadmat", never)
+    monkeypatch.setattr("core.datasets.mat_decoded_bytes", never)
+    with pytest.raises(VersusError, match=r"test_32x32.mat is damaged: 'X' is declared \(64, 64, 3, 2\), "
+                                          r"not 32 x 32 x 3 x N\.$"):
+        load_data(f"svhn:{tmp_path}")
