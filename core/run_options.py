@@ -16,7 +16,8 @@ PRECISIONS = ("fp32", "bf16", "fp16")
 class InferenceOptions:
     """workers: decoding threads (None: one per core but one); precision: fp32 | bf16 | fp16;
     engine: local | ray; ray_address: a Ray cluster (None: a local instance);
-    max_pixels / skip_bad_images: what to do with oversized or damaged images in a folder."""
+    max_pixels: the largest image of any evaluation set; skip_bad_images: skip
+    oversized or damaged images in a folder instead of stopping."""
 
     workers: int | None = None
     precision: str = "fp32"
@@ -54,7 +55,9 @@ def add_inference_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--ray-address", default=None,
                    help="a Ray cluster, e.g. 10.0.0.5:6379 (default: a local instance)")
     g.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
-                   help=f"largest image in pixels; larger ones are refused (default {DEFAULT_MAX_PIXELS:,})")
+                   help="largest image in pixels, for every kind of --data (an 8x8 digit is 64 pixels, a "
+                        "CIFAR or SVHN image 1,024); a set with larger images is refused, or with "
+                        f"--skip-bad-images an image folder skips them (default {DEFAULT_MAX_PIXELS:,})")
     g.add_argument("--skip-bad-images", action="store_true",
                    help="skip unreadable, truncated or oversized images (listed as a warning) instead of stopping")
 
