@@ -62,7 +62,7 @@ class Predictions:
         if n and (self.truth.min() < 0 or self.truth.max() >= c):
             raise VersusError(f"A true label lies outside the {c} classes.")
         if len(set(self.ids.tolist())) != n:
-            raise VersusError("Example ids are not unique.")
+            raise VersusError(_repeated_ids_message(self.ids.tolist(), self.meta.get("source")))
 
     @property
     def n(self) -> int:
@@ -107,6 +107,14 @@ class Predictions:
             ),
             extra=self.extra.iloc[index].reset_index(drop=True) if self.extra is not None else None,
         )
+
+
+def _repeated_ids_message(ids: list[str], source: Any) -> str:
+    """The sentence refusing repeated ids: the source when known and the first id repeated."""
+    seen: set[str] = set()
+    first = next(i for i in ids if i in seen or seen.add(i))
+    where = f"{source}: e" if source else "E"
+    return f"{where}xample ids are not unique: {first!r} appears {ids.count(first):,} times."
 
 
 class _SubsetSamples:

@@ -17,11 +17,24 @@ IMAGE_STATS_ROWS = 20000  # above this, image properties need reading every imag
 
 
 def extra_columns(cmp: Comparison) -> pd.DataFrame | None:
-    """The logged tables' extra columns of A and B side by side (B's prefixed when both have one)."""
+    """The logged tables' extra columns of A and B side by side: B's prefixed "B " when A has
+    extra columns too, except a column holding the same values in both (after alignment), which
+    is one slice family, named once."""
     a, b = cmp.a.extra, cmp.b.extra
     if a is None or b is None:
         return a if b is None else b
-    return pd.concat([a, b.add_prefix("B ")], axis=1)
+    shared = [c for c in b.columns if c in a.columns and same_values(a[c], b[c])]
+    return pd.concat([a, b.drop(columns=shared).add_prefix("B ")], axis=1)
+
+
+def same_values(x: pd.Series, y: pd.Series) -> bool:
+    """The two columns hold the same value in every row (NaN equal to NaN; 1 equal to 1.0)."""
+    x, y = x.reset_index(drop=True), y.reset_index(drop=True)
+    if x.equals(y):
+        return True
+    numeric = pd.api.types.is_numeric_dtype
+    return numeric(x) and numeric(y) and len(x) == len(y) and bool(
+        np.array_equal(x.to_numpy(np.float64), y.to_numpy(np.float64), equal_nan=True))
 
 
 def regression_slices(cmp: Comparison, emb: Embedding | None, with_images: bool) -> list[Slice]:

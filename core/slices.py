@@ -48,21 +48,32 @@ def _fmt(x: float) -> str:
     return f"{x:.3g}"
 
 
+def quantile_edges(v: np.ndarray, bins: int = QUANTILE_BINS) -> np.ndarray:
+    """Distinct quantile edges of finite values; interpolated unless the values span more than
+    float64 holds (1e308 and -1e308), where interpolating would overflow: then data values."""
+    lo, hi = float(v.min()), float(v.max())
+    method = "linear" if hi / 2 - lo / 2 < np.finfo(np.float64).max / 2 else "inverted_cdf"
+    return np.unique(np.quantile(v, np.linspace(0, 1, bins + 1), method=method))
+
+
 def binned(values: np.ndarray, bins: int = QUANTILE_BINS) -> dict[str, np.ndarray]:
-    """Masks of the quantile bins of a numeric column (labels 'lo–hi'); NaN rows fall in none;
-    one level only (a constant column) gives no candidates."""
+    """Masks of the quantile bins of a numeric column's finite values (labels 'lo–hi'), and
+    one bin each for inf and -inf; NaN rows fall in none; a constant column gives no candidates."""
     v = np.asarray(values, dtype=np.float64)
-    ok = ~np.isnan(v)
-    if not ok.any() or np.nanmin(v) == np.nanmax(v):
-        return {}
-    edges = np.unique(np.quantile(v[ok], np.linspace(0, 1, bins + 1)))
-    idx = np.clip(np.searchsorted(edges, v, side="right") - 1, 0, len(edges) - 2)
+    ok = np.isfinite(v)
     out = {}
-    for k in range(len(edges) - 1):
-        mask = ok & (idx == k)
+    if ok.any() and v[ok].min() < v[ok].max():
+        edges = quantile_edges(v[ok], bins)
+        idx = np.clip(np.searchsorted(edges, v, side="right") - 1, 0, len(edges) - 2)
+        for k in range(len(edges) - 1):
+            mask = ok & (idx == k)
+            if mask.any():
+                hi = "]" if k == len(edges) - 2 else ")"
+                out[f"[{_fmt(edges[k])}, {_fmt(edges[k + 1])}{hi}"] = mask
+    for value, label in ((np.inf, "= inf"), (-np.inf, "= -inf")):
+        mask = v == value
         if mask.any():
-            hi = "]" if k == len(edges) - 2 else ")"
-            out[f"[{_fmt(edges[k])}, {_fmt(edges[k + 1])}{hi}"] = mask
+            out[label] = mask
     return out
 
 

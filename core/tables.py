@@ -7,7 +7,12 @@ Column mapping (ColumnMap overrides any of it):
 - guess from `guess`, else `pred` or `prediction` (optional);
 - scores from `score_<class>`, else `prob_<class>` or `p_<class>`; the suffixes name the
   classes unless the user gives a class list. Scores that are not probabilities are turned
-  into them (softmax of logits, or rows divided by their sum), noted in meta.
+  into them (softmax of logits, or rows divided by their sum), noted in meta. Columns under
+  two of these prefixes naming different classes (score_0..3 with prob_4) are refused, as is
+  a column name used twice.
+When a table has scores and a guess column, the scores win: the guess is the argmax of the
+scores, so accuracy, confidence, curves and calibration all describe the same predictions;
+rows whose logged guess differs are counted in a warning (meta["warnings"]).
 A table without score columns gets one-hot scores from its guess and
 meta["scores_are_onehot"] = True: accuracy, F1, confusion and the per-example views work;
 calibration, ROC/PR curves and confidence views have nothing real to show.
@@ -84,9 +89,38 @@ def _suffix_order(suffixes: list[str]) -> list[int]:
     return list(range(len(suffixes)))
 
 
+def refuse_duplicate_names(columns: Sequence[str], source: str) -> None:
+    """Refused when a column name appears more than once: which column holds the values would
+    be a guess."""
+    seen: set[str] = set()
+    for c in columns:
+        if c in seen:
+            raise VersusError(f"{source} has two columns named {c!r}; rename one so each column "
+                              "name appears once.")
+        seen.add(c)
+
+
+def _prefixed(columns: Sequence[str], prefix: str) -> list[str]:
+    return [c for c in columns if c.startswith(prefix) and len(c) > len(prefix)]
+
+
+def _refuse_mixed_prefixes(columns: Sequence[str], prefix: str, scores: list[str], source: str) -> None:
+    """Refused when another default score prefix names classes the chosen prefix lacks
+    (score_0..3 with prob_4): using one prefix would drop a class without a word."""
+    chosen = {c[len(prefix):] for c in scores}
+    for other in SCORE_PREFIXES:
+        stray = [c for c in _prefixed(columns, other) if other != prefix and c[len(other):] not in chosen]
+        if stray:
+            raise VersusError(
+                f"{source} mixes score column prefixes: {prefix} ({', '.join(scores[:4])}"
+                f"{', ...' if len(scores) > 4 else ''}) and {other} ({', '.join(stray[:4])}"
+                f"{', ...' if len(stray) > 4 else ''}); give every class's score column the same prefix.")
+
+
 def resolve_columns(columns: Sequence[str], m: ColumnMap, source: str) -> TableColumns:
     """The id, truth, guess, score and image columns of a table, by the mapping and defaults."""
     columns = [str(c) for c in columns]
+    refuse_duplicate_names(columns, source)
     truth = _pick(columns, m.truth, TRUTH_NAMES, "truth", source)
     if truth is None:
         raise VersusError(f"{source} has no truth column (looked for {', '.join(TRUTH_NAMES)}; "
@@ -96,9 +130,11 @@ def resolve_columns(columns: Sequence[str], m: ColumnMap, source: str) -> TableC
     scores: list[str] = []
     prefix = ""
     for prefix in prefixes:
-        scores = [c for c in columns if c.startswith(prefix) and len(c) > len(prefix)]
+        scores = _prefixed(columns, prefix)
         if scores:
             break
+    if scores and not m.score_prefix:
+        _refuse_mixed_prefixes(columns, prefix, scores, source)
     suffixes = [c[len(prefix):] for c in scores]
     order = _suffix_order(suffixes)
     scores, suffixes = [scores[k] for k in order], [suffixes[k] for k in order]
@@ -145,27 +181,61 @@ def _inferred_classes(truth: Sequence[Any], guess: Sequence[Any] | None) -> list
     return sorted({str(v) for v in values})
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def score_column(values: Sequence[Any], name: str, source: str) -> np.ndarray:
+    """One score column as float32; a cell that is not a number, empty, infinite or beyond
+    float32's range is refused with its column and row."""
+    try:
+        col = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        col = None
+    if col is None or col.ndim != 1:  # a text cell, or lists in every cell
+        row = next((i for i, v in enumerate(values) if not _is_number(v)), 0)
+        raise VersusError(f"{source}: the score {values[row]!r} in column {name!r}, row {row} "
+                          "is not a number.")
+    bad = ~np.isfinite(col)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise VersusError(f"{source} has an empty or infinite score ({col[row]}) in column {name!r}, "
+                          f"row {row}.")
+    big = np.abs(col) > FLOAT32_MAX
+    if big.any():
+        row = int(np.flatnonzero(big)[0])
+        raise VersusError(f"{source}: the score {col[row]:.3g} in column {name!r}, row {row} is too "
+                          f"large for float32 (at most {FLOAT32_MAX:.3g}).")
+    return col.astype(np.float32)
+
+
+def _is_number(v: Any) -> bool:
+    try:
+        float(v)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 def _probabilities(raw: np.ndarray, source: str, names: Sequence[str] = ()) -> tuple[np.ndarray, str | None]:
-    """Rows as probabilities, and a sentence saying how they were made so (None when they
-    already were)."""
-    if not np.all(np.isfinite(raw)):
-        row = int(np.flatnonzero(~np.isfinite(raw).all(axis=1))[0])
-        raise VersusError(f"{source} has an empty or non-numeric score in row {row}.")
-    sums = raw.sum(axis=1)
+    """Rows of finite float32 scores as probabilities, and a sentence saying how they were made
+    so (None when they already were)."""
+    sums = raw.sum(axis=1, dtype=np.float64)  # float32 sums of scores near its limit would overflow
     if raw.min(initial=0.0) >= 0 and np.allclose(sums, 1.0, atol=1e-3):
         return raw, None
     if raw.min(initial=0.0) < 0:
         negative = raw < 0
         row, col = (int(v[0]) for v in np.nonzero(negative))
         column = names[col] if col < len(names) else f"column {col}"
-        e = np.exp(raw - raw.max(axis=1, keepdims=True))
+        with np.errstate(over="ignore"):  # a logit beyond float32's range below its row's top is -inf: probability 0
+            e = np.exp(raw - raw.max(axis=1, keepdims=True))
         return e / e.sum(axis=1, keepdims=True), (
             f"{source}: {int(negative.sum()):,} score cell(s) are negative (first: row {row}, {column}), so "
             "its scores were read as logits and turned into probabilities with a softmax.")
     if np.any(sums <= 0):
         raise VersusError(f"{source} has a row whose scores are all zero.")
-    return raw / sums[:, None], (f"{source}: its score rows do not sum to 1, so each was divided by its "
-                                 "sum to make probabilities.")
+    rows = np.divide(raw, sums[:, None], out=np.empty_like(raw), casting="unsafe")  # no float64 copy
+    return rows, (f"{source}: its score rows do not sum to 1, so each was divided by its sum to make "
+                  "probabilities.")
 
 
 def build_predictions(columns: dict[str, Sequence[Any]], n: int, cols: TableColumns, m: ColumnMap,
@@ -189,13 +259,12 @@ def build_predictions(columns: dict[str, Sequence[Any]], n: int, cols: TableColu
     meta = dict(meta, scores_are_onehot=not cols.scores, scores_note=None)
     warnings = list(meta.get("warnings", []))
     if cols.scores:
-        try:
-            raw = np.column_stack([np.asarray(columns[c], dtype=np.float32) for c in cols.scores])
-        except (TypeError, ValueError):
-            raise VersusError(f"{source} has a score cell that is not a number.") from None
+        raw = np.column_stack([score_column(columns[c], c, source) for c in cols.scores])
         scores, meta["scores_note"] = _probabilities(raw.reshape(n, len(cols.scores)), source, cols.scores)
         if meta["scores_note"]:
             warnings.append(meta["scores_note"])
+        if guess is not None:
+            warnings.extend(_guess_disagreement(guess, scores, cols.guess or "", source))
     else:
         scores = np.zeros((n, len(class_names)), dtype=np.float32)
         scores[np.arange(n), guess] = 1.0
@@ -206,6 +275,18 @@ def build_predictions(columns: dict[str, Sequence[Any]], n: int, cols: TableColu
     return Predictions(ids, truth, scores, class_names, samples=samples, meta=meta,
                        guess_override=guess if guess is not None and not cols.scores else None,
                        extra=extra_columns(columns, cols))
+
+
+def _guess_disagreement(guess: np.ndarray, scores: np.ndarray, column: str, source: str) -> list[str]:
+    """A warning when a logged guess column differs from the argmax of the scores (which
+    versus uses) on any row; none when they agree everywhere."""
+    top = scores.argmax(axis=1)
+    differ = np.flatnonzero(guess != top)
+    if not len(differ):
+        return []
+    return [f"{source}: its logged {column!r} column differs from the top-scoring class on "
+            f"{len(differ):,} of {len(guess):,} rows (first: row {int(differ[0])}); versus uses the "
+            "top-scoring class, so accuracy and every view follow the scores, not the logged guesses."]
 
 
 def extra_columns(columns: dict[str, Sequence[Any]], cols: TableColumns) -> pd.DataFrame | None:
@@ -398,6 +479,13 @@ def load_table_file(path: str | Path, m: ColumnMap = ColumnMap(), key: str | Non
                              path=str(f))
 
 
+def csv_header(raw: bytes) -> list[str]:
+    """The named columns of a CSV file as written in its first row (pandas renames repeats;
+    blank names, which pandas calls 'Unnamed: k', are left out)."""
+    first = pd.read_csv(io.BytesIO(raw), header=None, nrows=1, dtype=str, keep_default_na=False)
+    return [str(v) for v in first.iloc[0].tolist() if str(v)] if len(first) else []
+
+
 def load_predictions_file(path: str | Path, m: ColumnMap = ColumnMap()) -> Predictions:
     """Predictions from a CSV or Parquet file (id, truth, score_*); an `image`/`image_path`
     column of paths relative to the file's folder gives the images."""
@@ -408,6 +496,8 @@ def load_predictions_file(path: str | Path, m: ColumnMap = ColumnMap()) -> Predi
         raw = p.read_bytes()
         if p.suffix.lower() == ".csv":
             frame, fmt = pd.read_csv(io.BytesIO(raw)), "CSV predictions"
+            # pandas renames a repeated header (score_0, score_0.1): the header as written is checked
+            refuse_duplicate_names(csv_header(raw), p.name)
         else:
             frame, fmt = pd.read_parquet(io.BytesIO(raw)), "Parquet predictions"
     except (OSError, ValueError, pd.errors.ParserError) as exc:
