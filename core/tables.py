@@ -71,6 +71,7 @@ class TableColumns:
     scores: list[str]
     suffixes: list[str]
     image: str | None
+    notes: tuple[str, ...] = ()  # sentences for the warnings: columns left out
 
 
 def _pick(columns: Sequence[str], given: str | None, defaults: Sequence[str], role: str,
@@ -104,17 +105,27 @@ def _prefixed(columns: Sequence[str], prefix: str) -> list[str]:
     return [c for c in columns if c.startswith(prefix) and len(c) > len(prefix)]
 
 
-def _refuse_mixed_prefixes(columns: Sequence[str], prefix: str, scores: list[str], source: str) -> None:
-    """Refused when another default score prefix names classes the chosen prefix lacks
-    (score_0..3 with prob_4): using one prefix would drop a class without a word."""
+def _stray_prefixes(columns: Sequence[str], prefix: str, scores: list[str], source: str) -> list[str]:
+    """Columns under another default score prefix naming classes the chosen prefix lacks. One
+    that reads like a class of the chosen ones (score_0..3 with prob_4: both numbers) is refused,
+    or a class would be dropped without a word; another (prob_threshold beside score_0..3) is
+    left out, and the sentence returned says so."""
     chosen = {c[len(prefix):] for c in scores}
+    numeric = all(s.isdigit() for s in chosen)
+    notes = []
     for other in SCORE_PREFIXES:
         stray = [c for c in _prefixed(columns, other) if other != prefix and c[len(other):] not in chosen]
-        if stray:
+        like_classes = [c for c in stray if c[len(other):].isdigit() == numeric]
+        if like_classes:
             raise VersusError(
                 f"{source} mixes score column prefixes: {prefix} ({', '.join(scores[:4])}"
-                f"{', ...' if len(scores) > 4 else ''}) and {other} ({', '.join(stray[:4])}"
-                f"{', ...' if len(stray) > 4 else ''}); give every class's score column the same prefix.")
+                f"{', ...' if len(scores) > 4 else ''}) and {other} ({', '.join(like_classes[:4])}"
+                f"{', ...' if len(like_classes) > 4 else ''}); give every class's score column the same prefix.")
+        if stray:
+            notes.append(f"{source}: the column{'s' if len(stray) > 1 else ''} {', '.join(stray[:4])} "
+                         f"{'were' if len(stray) > 1 else 'was'} not read as scores (the score columns are "
+                         f"{prefix}*).")
+    return notes
 
 
 def resolve_columns(columns: Sequence[str], m: ColumnMap, source: str) -> TableColumns:
@@ -133,8 +144,7 @@ def resolve_columns(columns: Sequence[str], m: ColumnMap, source: str) -> TableC
         scores = _prefixed(columns, prefix)
         if scores:
             break
-    if scores and not m.score_prefix:
-        _refuse_mixed_prefixes(columns, prefix, scores, source)
+    notes = _stray_prefixes(columns, prefix, scores, source) if scores and not m.score_prefix else []
     suffixes = [c[len(prefix):] for c in scores]
     order = _suffix_order(suffixes)
     scores, suffixes = [scores[k] for k in order], [suffixes[k] for k in order]
@@ -143,7 +153,7 @@ def resolve_columns(columns: Sequence[str], m: ColumnMap, source: str) -> TableC
                           "nor a guess column; map them under Columns.")
     image = next((c for c in columns if c.lower() in IMAGE_COLUMNS), None)
     return TableColumns(_pick(columns, m.id, ("id",), "id", source), truth, guess, scores,
-                        suffixes, image)
+                        suffixes, image, tuple(notes))
 
 
 def _labels(values: Sequence[Any], class_names: list[str], role: str, source: str,
@@ -257,7 +267,7 @@ def build_predictions(columns: dict[str, Sequence[Any]], n: int, cols: TableColu
     truth = _labels(truth_values, class_names, "truth", source, cols.suffixes)
     guess = _labels(guess_values, class_names, "guess", source, cols.suffixes) if guess_values is not None else None
     meta = dict(meta, scores_are_onehot=not cols.scores, scores_note=None)
-    warnings = list(meta.get("warnings", []))
+    warnings = list(meta.get("warnings", [])) + list(cols.notes)
     if cols.scores:
         raw = np.column_stack([score_column(columns[c], c, source) for c in cols.scores])
         scores, meta["scores_note"] = _probabilities(raw.reshape(n, len(cols.scores)), source, cols.scores)

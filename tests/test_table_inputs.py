@@ -239,3 +239,14 @@ def test_two_prefixes_over_the_same_classes_or_a_chosen_prefix_are_read(tmp_path
              prob_0=[0.9, 0.1], prob_1=[0.1, 0.9])
     same = load_predictions_file(p)
     assert same.class_names == ["0", "1"] and same.scores[0].tolist() == pytest.approx([0.8, 0.2])
+
+
+def test_a_score_like_column_that_names_no_class_is_left_out_and_said(tmp_path):
+    """prob_threshold beside score_0 and score_1 is not a class: the table loads and a warning
+    says the column was not read as a score."""
+    p = _csv(tmp_path / "thr.csv", id=["a", "b"], truth=[0, 1], score_0=[0.8, 0.3], score_1=[0.2, 0.7],
+             prob_threshold=[0.5, 0.5])
+    loaded = load_predictions_file(p)
+    assert loaded.class_names == ["0", "1"]
+    assert loaded.meta["warnings"] == ["thr.csv: the column prob_threshold was not read as scores (the score "
+                                       "columns are score_*)."]
