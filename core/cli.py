@@ -86,8 +86,11 @@ def _prep_flags(args: argparse.Namespace) -> tuple:
 
 def check_args(args: argparse.Namespace) -> InferenceOptions:
     """Every argument checked before anything is read, computed or looked up in a cache."""
+    from core.datasets import parse_data
+
     check_environment()
     _prep_flags(args)
+    parse_data(args.data)
     check_outputs(args)
     if args.command == "compare":
         check_gate_args(args)

@@ -91,6 +91,7 @@ def test_cli_on_written_imagefolder_with_torchscript_and_arch(tmp_path):
     (["--data", "mnist:{tmp}/mnist"], "t10k-images-idx3-ubyte"),
     (["--data", "mnist:{tmp}"], "which versus reads from"),  # --out would land in the data folder
     (["--arch", "resnet999"], "Unknown architecture"),
+    (["--data", "digits:extra", "--a", "{tmp}/missing.csv"], "digits takes no path"),  # before any input is read
     (["--size", "0x3"], "Size"),
     (["--device", "cuda"], "cuda|CUDA"),
     (["--out", "/proc/versus-out"], "Cannot write the results into /proc/versus-out"),
