@@ -37,6 +37,11 @@ class InferenceOptions:
             raise VersusError(f"--max-pixels must be a positive number of pixels, not {self.max_pixels}.")
         if self.ray_address is not None and self.engine != "ray":
             raise VersusError("--ray-address needs --engine ray.")
+        if self.ray_address not in (None, "auto"):
+            host, _, port = self.ray_address.split("://", 1)[-1].rpartition(":")
+            if not host or not port.isdigit():
+                raise VersusError(f"The Ray address {self.ray_address!r} is not HOST:PORT (for example "
+                                  "10.0.0.5:6379) or auto.")
 
     def cache_identity(self) -> dict:
         """What changes results and so belongs in cache keys (workers and engine do not)."""

@@ -6,10 +6,13 @@ decoding and preprocessing code), so on CPU the outputs equal the local engine's
 driver reads the file bytes and ships them, so the nodes need no shared file system."""
 from __future__ import annotations
 
+import contextlib
 import io
+import os
 import pickle
 import socket
 import sys
+import tempfile
 import time
 import warnings
 from typing import Any
@@ -30,13 +33,11 @@ CONNECT_TIMEOUT_S = 5.0
 
 
 def _check_address(address: str) -> None:
-    """One sentence when nothing answers at HOST:PORT (ray.init would retry for a minute)."""
+    """One sentence when nothing answers at HOST:PORT (ray.init would retry for a minute); its
+    form was checked with the other options (InferenceOptions)."""
     if address == "auto":
         return
-    hostport = address.split("://", 1)[-1]
-    host, _, port = hostport.rpartition(":")
-    if not host or not port.isdigit():
-        raise VersusError(f"The Ray address {address!r} is not HOST:PORT (for example 10.0.0.5:6379) or auto.")
+    host, _, port = address.split("://", 1)[-1].rpartition(":")
     try:
         with socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S):
             pass
@@ -57,11 +58,30 @@ def connect(address: str | None) -> None:
     if address:
         _check_address(address)
     try:
-        ray.init(address=address, include_dashboard=False, log_to_driver=False,
-                 logging_level="ERROR", configure_logging=True)
+        with _native_stderr_held():
+            ray.init(address=address, include_dashboard=False, log_to_driver=False,
+                     logging_level="ERROR", configure_logging=True)
     except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
         where = f"at {address}" if address else "on this machine"
         raise VersusError(f"Ray could not start or connect {where} ({first_line(exc)}).") from None
+
+
+@contextlib.contextmanager
+def _native_stderr_held():
+    """Ray's C++ client logs each failed attempt to reach a cluster straight to file descriptor 2
+    (a port that answers but is no Ray cluster gives about twenty lines); while ray.init runs, fd 2
+    goes to a scratch file, so the user sees versus's one sentence. Processes Ray starts meanwhile
+    keep that file as their stderr and log nowhere visible."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def _quiet_ray_data() -> None:
