@@ -18,6 +18,12 @@ def model_sources(args: argparse.Namespace) -> tuple[CheckpointSource | TableSou
     src_a = parse_source(args.a, args.arch_a or args.arch, args.trust, arch_named=True)
     src_b = parse_source(args.b, args.arch_b or args.arch, args.trust, arch_named=True)
     same_run_check(src_a, src_b)
+    model_only = [f for f, v in (("--arch", args.arch), ("--arch-a", args.arch_a), ("--arch-b", args.arch_b),
+                                 ("--size", args.size), ("--channels", args.channels), ("--mean", args.mean),
+                                 ("--std", args.std)) if v is not None]
+    if model_only and isinstance(src_a, TableSource) and isinstance(src_b, TableSource):
+        print(f"note: {', '.join(model_only)} apply to models run here; A and B are logged predictions, so "
+              f"{'they were' if len(model_only) > 1 else 'it was'} not used.", file=sys.stderr)
     return src_a, src_b
 
 

@@ -128,3 +128,15 @@ def test_cli_model_with_other_class_count_is_one_line(demo_paths, tmp_path, caps
                  "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "outputs 3 classes but the data has 10" in err
+
+
+def test_model_flags_on_two_prediction_files_are_said_to_be_unused(tmp_path, capsys):
+    import pandas as pd
+
+    frame = pd.DataFrame({"id": ["x0", "x1"], "truth": [0, 1], "score_0": [0.9, 0.2], "score_1": [0.1, 0.8]})
+    frame.to_csv(tmp_path / "a.csv", index=False)
+    code = main(["compare", "--a", str(tmp_path / "a.csv"), "--b", str(tmp_path / "a.csv"), "--size", "28",
+                 "--arch", "resnet18", "--out", str(tmp_path / "o")])
+    assert code == 0
+    assert capsys.readouterr().err.splitlines()[0] == ("note: --arch, --size apply to models run here; A and B are "
+                                                       "logged predictions, so they were not used.")
