@@ -80,3 +80,16 @@ def test_a_warning_about_the_other_side_leaves_with_it(tmp_path):
     at.text_input(key="b_pred_path").set_value(b).run()
     assert not at.exception and not at.error
     assert not any("other side scores" in w.value for w in at.warning), [w.value for w in at.warning]
+
+
+def test_the_intersection_round_trips_through_a_link(tmp_path):
+    a = _csv(tmp_path / "a.csv", [f"x{i}" for i in range(0, 30)], 0)
+    b = _csv(tmp_path / "b.csv", [f"x{i}" for i in range(10, 50)], 1)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update({"a_kind": KIND, "a_pred_path": a, "b_kind": KIND, "b_pred_path": b, "intersect": "1"})
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("Compared on the 20 ids A and B share" in w.value for w in at.warning)
+    assert at.query_params.get("intersect") in ("1", ["1"])  # still in the URL, to be shared again
+    at.checkbox(key="intersect").uncheck().run()
+    assert at.error and "compare on the intersection to go on" in at.error[0].value

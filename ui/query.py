@@ -55,6 +55,7 @@ def _source_fields() -> dict[str, Field]:
     fields["prep_channels"] = Field("str", "auto", ("auto", "1 (grayscale)", "3 (RGB)"))
     fields["device"] = Field("str", "auto", ("auto", "cpu", "cuda"))
     fields["batch_size"] = Field("int", 256)
+    fields["intersect"] = Field("bool", False)
     return fields
 
 
