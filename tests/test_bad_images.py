@@ -66,10 +66,10 @@ def test_damaged_cifar_batches(tmp_path):
         pickle.dump({"label_names": [f"c{k}" for k in range(10)]}, fh)
     cases = [
         ({"labels": [1]}, "lacks the 'data' and 'labels'"),
-        ({"data": np.zeros((2, 100), np.uint8), "labels": [1, 2]}, "not uint8 N x 3072"),
-        ({"data": np.zeros((2, 3072), np.float64), "labels": [1, 2]}, "not uint8 N x 3072"),
-        ({"data": np.zeros((2, 3072), np.uint8), "labels": [1]}, "not 2 integer labels"),
-        ({"data": np.zeros((2, 3072), np.uint8), "labels": ["x", "y"]}, "not 2 integer labels"),
+        ({"data": np.zeros((2, 100), np.uint8), "labels": [1, 2]}, "not a uint8 N x 3072 array"),
+        ({"data": np.zeros((2, 3072), np.float64), "labels": [1, 2]}, "not a uint8 N x 3072 array"),
+        ({"data": np.zeros((2, 3072), np.uint8), "labels": [1]}, "'labels' does not hold 2 labels"),
+        ({"data": np.zeros((2, 3072), np.uint8), "labels": ["x", "y"]}, "'labels' holds something other than"),
         ({"data": np.zeros((2, 3072), np.uint8), "labels": [1, 12]}, "outside the 10 classes"),
         ([1, 2, 3], "lacks the 'data'"),
     ]
