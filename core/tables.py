@@ -269,7 +269,9 @@ def build_predictions(columns: dict[str, Sequence[Any]], n: int, cols: TableColu
     meta = dict(meta, scores_are_onehot=not cols.scores, scores_note=None)
     warnings = list(meta.get("warnings", [])) + list(cols.notes)
     if cols.scores:
-        raw = np.column_stack([score_column(columns[c], c, source) for c in cols.scores])
+        raw = np.empty((n, len(cols.scores)), np.float32)  # filled in place: no list of columns beside it
+        for j, c in enumerate(cols.scores):
+            raw[:, j] = score_column(columns[c], c, source)
         scores, meta["scores_note"] = _probabilities(raw.reshape(n, len(cols.scores)), source, cols.scores)
         if meta["scores_note"]:
             warnings.append(meta["scores_note"])
