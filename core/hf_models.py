@@ -161,7 +161,7 @@ def load_hf(folder: str | os.PathLike, trust: bool = False) -> tuple[nn.Module, 
     """The model of a save_pretrained folder (local files only; remote code only with trust)
     and what the folder says: architecture, class names, preprocessing, warnings."""
     p = Path(folder).expanduser()
-    check_links(p)
+    identity = folder_identity(p)  # checks the folder's links before any byte is read
     config = read_json(p / "config.json", "model config")
     if config.get("auto_map") and not trust:
         raise VersusError(f"The Hugging Face folder {folder} needs its own Python code (auto_map in "
@@ -189,5 +189,5 @@ def load_hf(folder: str | os.PathLike, trust: bool = False) -> tuple[nn.Module, 
     recorded, warnings = recorded_preprocessing(p, config)
     arch = (config.get("architectures") or [type(model).__name__])[0]
     info = {"arch": str(arch), "class_names": names, "recorded": recorded, "warnings": warnings,
-            "identity": folder_identity(p)}
+            "identity": identity}
     return HFClassifier(model.eval()), info
