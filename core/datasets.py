@@ -13,7 +13,7 @@ import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -86,10 +86,15 @@ def check_image_pixels(where: str, h: int, w: int, max_pixels: int) -> None:
                           f"{max_pixels:,}; raise --max-pixels if the images really are that large.")
 
 
+def max_data_bytes() -> int:
+    """The most bytes an in-memory evaluation set may decode to (VERSUS_MAX_DATA_BYTES)."""
+    return bound(MAX_DATA_BYTES_ENV, DEFAULT_MAX_DATA_BYTES)
+
+
 def check_decoded_bytes(where: str, nbytes: int) -> None:
     """Refuse a set that would take more than VERSUS_MAX_DATA_BYTES bytes once decoded (the
     in-memory sets are held whole, so a small compressed file must not declare gigabytes)."""
-    limit = bound(MAX_DATA_BYTES_ENV, DEFAULT_MAX_DATA_BYTES)
+    limit = max_data_bytes()
     if nbytes > limit:
         raise VersusError(f"{where} would take {nbytes:,} bytes once decoded, over the limit of {limit:,}; "
                           f"if the set really is that large, raise it with the environment variable "
@@ -175,9 +180,8 @@ def load_imagefolder(root: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXE
     """root/<class>/<image>: classes are the sorted subfolder names. Files without an image
     suffix are skipped and listed in `skipped`. An image that cannot be read, is truncated or
     has more than max_pixels pixels is one error naming it, or, with skip_bad_images, skipped
-    and said in `warnings` (then every image is decoded once here, to find truncated files)."""
-    if max_pixels < 1:
-        raise VersusError(f"--max-pixels must be a positive number of pixels, not {max_pixels}.")
+    and said in `warnings` (then every image is decoded once here, to find truncated files).
+    load_data checks max_pixels is positive."""
     base = Path(root).expanduser()
     if not base.is_dir():
         raise VersusError(f"The image folder {root} does not exist.")
@@ -375,12 +379,14 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
 CIFAR_SIDE = 32
 
 
-def _read_cifar_batch(path: Path) -> dict:
-    """A CIFAR pickle, read whole (at most VERSUS_MAX_DATA_BYTES) and unpickled from memory, so
-    no length it declares can make the unpickler allocate more than the file holds."""
+def _read_cifar_batch(path: Path) -> tuple[Any, str]:
+    """A CIFAR pickle and the sha256 of its bytes, read once and whole (at most
+    VERSUS_MAX_DATA_BYTES) and unpickled from memory, so no length it declares can make the
+    unpickler allocate more than the file holds."""
     check_decoded_bytes(str(path), path.stat().st_size)
+    data = path.read_bytes()
     try:
-        return _NumpyOnlyUnpickler(io.BytesIO(path.read_bytes()), encoding="latin1").load()
+        return _NumpyOnlyUnpickler(io.BytesIO(data), encoding="latin1").load(), hashlib.sha256(data).hexdigest()
     except Exception as exc:
         raise VersusError(f"{path} is not a readable CIFAR batch file ({first_line(exc)}).") from None
 
@@ -416,7 +422,7 @@ def load_cifar(kind: str, root: str | os.PathLike, max_pixels: int = DEFAULT_MAX
     if missing:
         raise VersusError(f"{kind} needs {' and '.join(missing)}; not found.")
     check_image_pixels(str(test_path), CIFAR_SIDE, CIFAR_SIDE, max_pixels)
-    batch, meta = _read_cifar_batch(test_path), _read_cifar_batch(meta_path)
+    (batch, test_sha256), (meta, _) = _read_cifar_batch(test_path), _read_cifar_batch(meta_path)
     label_key = "labels" if kind == "cifar10" else "fine_labels"
     if not isinstance(batch, dict) or "data" not in batch or label_key not in batch:
         raise VersusError(f"{test_path} is damaged: it lacks the 'data' and '{label_key}' entries of a CIFAR batch.")
@@ -428,7 +434,7 @@ def load_cifar(kind: str, root: str | os.PathLike, max_pixels: int = DEFAULT_MAX
     except (ValueError, TypeError) as exc:
         raise VersusError(f"{test_path} is damaged: {first_line(exc)}.") from None
     data = raw.reshape(-1, 3, CIFAR_SIDE, CIFAR_SIDE).transpose(0, 2, 3, 1)
-    digest = hashlib.sha256(file_sha256(test_path).encode()).hexdigest()
+    digest = hashlib.sha256(test_sha256.encode()).hexdigest()
     return _array_data(kind, data, labels.astype(np.int64), [f"{kind}-test-{i:05d}" for i in range(len(data))],
                        list(names), f"{kind}:{digest}")
 
@@ -445,9 +451,9 @@ def load_svhn(root: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) -> 
     check_image_pixels(str(path), CIFAR_SIDE, CIFAR_SIDE, max_pixels)
     try:
         declared = {name: tuple(shape) for name, shape, _ in whosmat(path)}
-        if "X" in declared and declared["X"][:3] != (32, 32, 3):
+        if "X" in declared and declared["X"][:3] != (CIFAR_SIDE, CIFAR_SIDE, 3):
             raise VersusError(f"{path} is damaged: 'X' is declared {declared['X']}, not 32 x 32 x 3 x N.")
-        check_decoded_bytes(str(path), mat_decoded_bytes(path, bound(MAX_DATA_BYTES_ENV, DEFAULT_MAX_DATA_BYTES)))
+        check_decoded_bytes(str(path), mat_decoded_bytes(path, max_data_bytes()))
         mat = loadmat(path, variable_names=["X", "y"])
     except VersusError:
         raise
