@@ -114,7 +114,9 @@ def _stray_prefixes(columns: Sequence[str], prefix: str, scores: list[str], sour
     numeric = all(s.isdigit() for s in chosen)
     notes = []
     for other in SCORE_PREFIXES:
-        stray = [c for c in _prefixed(columns, other) if other != prefix and c[len(other):] not in chosen]
+        if other == prefix:
+            continue
+        stray = [c for c in _prefixed(columns, other) if c[len(other):] not in chosen]
         like_classes = [c for c in stray if c[len(other):].isdigit() == numeric]
         if like_classes:
             raise VersusError(
@@ -272,7 +274,7 @@ def build_predictions(columns: dict[str, Sequence[Any]], n: int, cols: TableColu
         raw = np.empty((n, len(cols.scores)), np.float32)  # filled in place: no list of columns beside it
         for j, c in enumerate(cols.scores):
             raw[:, j] = score_column(columns[c], c, source)
-        scores, meta["scores_note"] = _probabilities(raw.reshape(n, len(cols.scores)), source, cols.scores)
+        scores, meta["scores_note"] = _probabilities(raw, source, cols.scores)
         if meta["scores_note"]:
             warnings.append(meta["scores_note"])
         if guess is not None:

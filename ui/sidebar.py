@@ -68,9 +68,10 @@ def _folder_source(side: str, default_index: int) -> str | None:
                                 "B follows A's folder until you change B's.")
     if not folder.strip():
         return None
-    same_as_a = st.session_state.get("a_kind") == "Epoch folder" and \
-        folder.strip() == str(st.session_state.get("a_folder", "")).strip()
-    if side == "b" and st.session_state.get("a_kind") == "Epoch folder" and not same_as_a:
+    a_folder = str(st.session_state.get("a_folder", "")).strip() if st.session_state.get("a_kind") == "Epoch folder" \
+        else None
+    same_as_a = side == "b" and folder.strip() == a_folder
+    if side == "b" and a_folder is not None and not same_as_a:
         st.caption("B reads another folder than A: this compares across runs.")
     try:
         files = list_models(folder.strip())
@@ -78,7 +79,7 @@ def _folder_source(side: str, default_index: int) -> str | None:
             raise VersusError(f"{folder} holds no checkpoint files ({', '.join(MODEL_SUFFIXES)}) "
                               "and no Hugging Face or epoch_N folders.")
     except VersusError as exc:
-        if side == "a" or not same_as_a:  # B on A's folder: A's message already says it
+        if not same_as_a:  # B on A's folder: A's message already says it
             st.error(str(exc))
         return None
     names = [f.name for f in files]

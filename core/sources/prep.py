@@ -27,8 +27,8 @@ def settle_preprocessing(m: LoadedModel, data: EvalData, over: Any,
         size, origins["size"] = rec.size, f"artifact ({rec.origin})"
     elif arch.size is not None:
         size, origins["size"] = arch.size, f"architecture ({arch.origin})"
-    elif archs.fixed_input_size(m.module) is not None:
-        size, origins["size"] = archs.fixed_input_size(m.module), "model (the fixed input size of its patch embedding)"
+    elif (fixed := archs.fixed_input_size(m.module)) is not None:
+        size, origins["size"] = fixed, "model (the fixed input size of its patch embedding)"
     else:
         size, origins["size"] = data.default_size, "guessed (the data's default size)"
     model_channels = archs.first_conv_channels(m.module)
