@@ -17,7 +17,7 @@ from core.progress import progress_text
 from core.run_options import InferenceOptions
 from core.sources import CheckpointSource, TableSource, evaluate, load_table_source, shared_data
 from core.sources.naming import add_side_notes
-from core.sources.registry import KINDS
+from core.sources.registry import recognize
 from core.summary import summarize
 from ui.lru import BoundedLRU
 from ui.sidebar import Settings
@@ -78,9 +78,12 @@ def _content(path: str) -> tuple:
     try:
         if p.is_file():
             return ("sha256", file_sha256(p))
-        kind = next((k for k in KINDS if k.identity is not None and _recognizes(k, path)), None)
+        try:
+            kind = recognize(path)
+        except VersusError:  # no kind reads it: loading it will say so
+            kind = None
         stamp = _stamp(path)
-        if kind is None:
+        if kind is None or kind.identity is None:
             return stamp
         memo = _identities()
         if (kind.name, stamp) not in memo:
@@ -88,13 +91,6 @@ def _content(path: str) -> tuple:
         return (kind.name, memo[(kind.name, stamp)])
     except OSError:  # unreadable: loading it will say why, in one sentence
         return (path,)
-
-
-def _recognizes(kind, path: str) -> bool:
-    try:
-        return bool(kind.recognize(path))
-    except (OSError, VersusError):
-        return False
 
 
 def _arch_content(src: CheckpointSource) -> tuple:
