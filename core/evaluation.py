@@ -154,7 +154,7 @@ class Evaluation:
         return {"A": curves.areas(self._cmp.truth, self._cmp.a.scores),
                 "B": curves.areas(self._cmp.truth, self._cmp.b.scores)}
 
-    @property
+    @cached_property
     def curve_classes(self) -> list[int]:
         """The classes whose curves `curves` holds points for (every class up to MAX_DRAWN_CURVES),
         in class order."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from core.datasets import parse_data
 from core.errors import VersusError
 from core.limits import check_path_text
 
@@ -26,8 +27,8 @@ def inputs_of(args: argparse.Namespace) -> list[Path]:
     """Every local path the arguments read from (models, tables, runs, the evaluation set)."""
     specs = [getattr(args, name, None) for name in ("a", "b", "folder")]
     specs += list(getattr(args, "models", None) or [])
-    data = getattr(args, "data", None) or ""
-    specs.append(data.split(":", 1)[1] if ":" in data else None)  # "digits" names no folder
+    data = getattr(args, "data", None)
+    specs.append(parse_data(data)[1] if data else None)  # "digits" names no folder
     found = (_local(s) for s in specs if isinstance(s, str) and s)
     return list(dict.fromkeys(p for p in found if p is not None))
 
