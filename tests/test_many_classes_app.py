@@ -86,6 +86,7 @@ def test_confusion_lists_top_pairs_and_opens_the_top_one(at, files):
     both = sum(skm.confusion_matrix(a.truth, p.scores.argmax(1), labels=range(C)) for p in (a, b))
     np.fill_diagonal(both, 0)
     pairs = at.dataframe[0].value
+    assert any("most confused (A + B) pairs" in m.value for m in at.markdown)  # A and B keep their case
     assert (pairs["A"] + pairs["B"]).tolist() == sorted((pairs["A"] + pairs["B"]).tolist(), reverse=True)
     assert int(pairs["A"].iloc[0] + pairs["B"].iloc[0]) == int(both.max())
     assert any(s.value == f"Examples: truth {pairs.truth.iloc[0]}, guess {pairs.guess.iloc[0]}" for s in at.subheader)

@@ -89,7 +89,8 @@ def _pairs_table() -> None:
     """The most-confused pairs, sortable; selecting one opens its examples."""
     order = st.selectbox("Order pairs by", list(PAIR_ORDERS), format_func=PAIR_ORDERS.get, key="cf_order")
     pairs = evaluation.pairs(SHOWN_PAIRS, order).rename(columns={"a": "A", "b": "B", "change": "B - A"})
-    st.markdown(f"**The {len(pairs)} {PAIR_ORDERS[order].lower()} pairs** (truth taken for guess; "
+    label = PAIR_ORDERS[order]
+    st.markdown(f"**The {len(pairs)} {label[0].lower()}{label[1:]} pairs** (truth taken for guess; "
                 "select a row to see its examples)")
     picked = st.dataframe(pairs.drop(columns=["truth_index", "guess_index"]), hide_index=True, width="stretch",
                           height=320, on_select="rerun", selection_mode="single-row", key=f"cf_pairs_{order}")
