@@ -60,6 +60,7 @@ def add_side_notes(pa: Any, pb: Any) -> tuple[Any, Any]:
     paths = [str(p.meta.get("path") or p.meta.get("source") or "") for p in (pa, pb)]
     out = []
     for p, name in zip((pa, pb), short_names(paths)):
+        p.guess  # computed once on the shared object, so each rerun's copies carry it (an argmax over n x C)
         own = copy.copy(p)
         own.meta = {**p.meta, "name": name, "warnings": list(p.meta.get("warnings") or [])}
         out.append(own)
