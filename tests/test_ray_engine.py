@@ -1,18 +1,21 @@
-"""The Ray engine on a local instance (num_cpus=2) equals the local engine exactly; an actor's
+"""The Ray engine on a local instance (num_cpus=2, in a child process) equals the local engine exactly; an actor's
 error is the same one sentence; an address where nothing answers is one sentence."""
+import os
+import re
 import socket
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from core.architectures import ConvNet
 from core.datasets import load_data
 from core.errors import VersusError
-from core.inference import InferenceOptions, run_engine, run_models
-from core.inference.ray_engine import run_models_ray
+from core.inference import InferenceOptions, run_engine
 from core.preprocessing import Preprocessing
 
 
@@ -32,37 +35,21 @@ def test_unreachable_address_is_one_sentence_quickly():
         InferenceOptions(ray_address="1.2.3.4:6379")
 
 
-class _Raises(torch.nn.Module):
-    def forward(self, x):
-        raise ValueError("no good")
-
-
 def test_ray_engine_equals_local_engine(tmp_path):
-    import ray
-
-    rng = np.random.default_rng(0)
-    for i in range(40):  # a JPEG folder of two sizes
-        (tmp_path / f"c{i % 4}").mkdir(exist_ok=True)
-        size = (30, 30) if i % 3 else (20, 26)
-        Image.fromarray(rng.integers(0, 256, (*size, 3), dtype=np.uint8)).save(tmp_path / f"c{i % 4}" / f"{i}.jpg")
-    data = load_data(f"imagefolder:{tmp_path}")
-    torch.manual_seed(0)
-    models = [ConvNet(in_channels=3).eval(), ConvNet(in_channels=1).eval()]
-    preps = [Preprocessing((28, 28), 3, (0.5,), (0.2,)), Preprocessing((28, 28), 1)]
-    local = run_models(models, preps, data, torch.device("cpu"), batch_size=16, keep_features=True,
-                       names=["A", "B"])
-    start = time.perf_counter()
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
-    try:
-        started = time.perf_counter() - start
-        out = run_models_ray(models, preps, data, torch.device("cpu"), batch_size=16, keep_features=True,
-                             names=["A", "B"])
-        print(f"ray start {started:.1f} s, first run {time.perf_counter() - start - started:.1f} s")
-        for a, b in zip(local, out):
-            np.testing.assert_array_equal(a.scores, b.scores)  # exactly: same batches, same code
-            np.testing.assert_array_equal(a.features, b.features)
-            assert a.meta == b.meta
-        with pytest.raises(VersusError, match=r"^bad\.pt failed on input of shape \(16, 1, 28, 28\) \(ValueError: no good\)"):
-            run_models_ray([_Raises()], [preps[1]], data, torch.device("cpu"), batch_size=16, names=["bad.pt"])
-    finally:
-        ray.shutdown()
+    """Exactly the local engine's scores, features and meta (same batches, same code), and an
+    actor's error as the same one sentence; Ray runs in a child process (tests/ray_child.py)."""
+    root = Path(__file__).resolve().parents[1]
+    (tmp_path / "images").mkdir()
+    out = tmp_path / "out.npz"
+    r = subprocess.run([sys.executable, str(root / "tests" / "ray_child.py"), str(tmp_path / "images"), str(out)],
+                       capture_output=True, text=True, timeout=600, cwd=root,
+                       env={**os.environ, "PYTHONPATH": str(root)})
+    assert r.returncode == 0, f"the Ray child ended with {r.returncode}: {r.stderr[-3000:]}"
+    print(r.stdout.strip())
+    got = np.load(out)
+    for side in "AB":
+        np.testing.assert_array_equal(got[f"{side}_local_scores"], got[f"{side}_ray_scores"])
+        np.testing.assert_array_equal(got[f"{side}_local_features"], got[f"{side}_ray_features"])
+        assert got[f"{side}_same_meta"]
+    assert got["A_local_scores"].shape == (40, 10)
+    assert re.match(r"^bad\.pt failed on input of shape \(16, 1, 28, 28\) \(ValueError: no good\)", str(got["error"]))
