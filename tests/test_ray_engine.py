@@ -41,9 +41,14 @@ def test_ray_engine_equals_local_engine(tmp_path):
     root = Path(__file__).resolve().parents[1]
     (tmp_path / "images").mkdir()
     out = tmp_path / "out.npz"
-    r = subprocess.run([sys.executable, str(root / "tests" / "ray_child.py"), str(tmp_path / "images"), str(out)],
-                       capture_output=True, text=True, timeout=600, cwd=root,
-                       env={**os.environ, "PYTHONPATH": str(root)})
+    for attempt in (1, 2):
+        r = subprocess.run([sys.executable, str(root / "tests" / "ray_child.py"), str(tmp_path / "images"), str(out)],
+                           capture_output=True, text=True, timeout=600, cwd=root,
+                           env={**os.environ, "PYTHONPATH": str(root)})
+        if r.returncode == 0 or "Traceback" in r.stderr:
+            break
+        # Ray's own process ended without a Python error (its cluster lost): said, and tried once more
+        print(f"attempt {attempt}: the Ray child ended with {r.returncode} and no traceback: {r.stderr[-2000:]}")
     assert r.returncode == 0, f"the Ray child ended with {r.returncode}: {r.stderr[-3000:]}"
     print(r.stdout.strip())
     got = np.load(out)
