@@ -48,8 +48,12 @@ class OnnxModule(nn.Module):
         c, h, w = (dims[3], dims[1], dims[2]) if self.channels_last else (dims[1], dims[2], dims[3])
         self.channels, self.size = c, (h, w) if h and w else None
         self.dtype = np.float16 if "float16" in inp.type else np.float32
-        out = self.session.get_outputs()[0]
+        outputs = self.session.get_outputs()
+        out = outputs[0]
         self.classes = _dim(out.shape[-1]) if out.shape else None
+        self.warnings = [] if len(outputs) == 1 else [
+            f"The ONNX model {path.name} has {len(outputs)} outputs; versus took the first, "
+            f"'{out.name}', as its class scores."]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         arr = x.detach().float().cpu().numpy()

@@ -209,17 +209,20 @@ def _plan(device: torch.device) -> tuple[int, dict[str, float], int]:
     return actors, {"num_cpus": 1}, max(1, cpus // actors)
 
 
-def _probe_widths(models: list[nn.Module], preps: list[Preprocessing], data: EvalData, names: list[str]) -> None:
+def _probe_widths(models: list[nn.Module], preps: list[Preprocessing], data: EvalData,
+                  names: list[str]) -> list[int | None]:
     """Each model on the first example, on this CPU: one whose output is wider than the class
     bound is refused here, before an actor runs it on a full batch. Anything else that goes
-    wrong is left to the actors to report in their usual words."""
+    wrong is left to the actors to report in their usual words. Returns probe_width's count of
+    outputs per model."""
     from core.inference.runner import probe_width
     from core.probe import sample
 
+    outputs: list[int | None] = [None for _ in models]
     try:
         _, _, raw = next(batches(sample(data, 1), 1, 0, shared_size(preps)))
     except (VersusError, StopIteration):
-        return
+        return outputs
     with torch.inference_mode():
         for prep, members in group_by_prep(preps).items():
             try:
@@ -227,7 +230,8 @@ def _probe_widths(models: list[nn.Module], preps: list[Preprocessing], data: Eva
             except VersusError:
                 continue
             for j in members:
-                probe_width(models[j], x, names[j], False, [])
+                outputs[j] = probe_width(models[j], x, names[j], False, [])
+    return outputs
 
 
 def run_models_ray(models: list[nn.Module], preps: list[Preprocessing], data: EvalData, device: torch.device,
@@ -240,7 +244,7 @@ def run_models_ray(models: list[nn.Module], preps: list[Preprocessing], data: Ev
     if batch_size < 1:
         raise VersusError("Batch size must be at least 1.")
     names = default_names(models, names)
-    _probe_widths(models, preps, data, names)
+    outputs = _probe_widths(models, preps, data, names)
     items = _items(data, batch_size)
     connect(address)
     actors, resources, threads = _plan(device)
@@ -278,4 +282,4 @@ def run_models_ray(models: list[nn.Module], preps: list[Preprocessing], data: Ev
             raws[j].append(outs[j])
             if fs[j] is not None:
                 feats[j].append(plans[j].apply(fs[j]))
-    return finish(raws, feats, names, precision, keep_features, plans=plans)
+    return finish(raws, feats, names, precision, keep_features, plans=plans, outputs=outputs)

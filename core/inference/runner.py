@@ -104,23 +104,26 @@ def forward_any(model: nn.Module, x: torch.Tensor, name: str, first_row: int, fo
 
 
 def probe_width(model: nn.Module, x: torch.Tensor, name: str, channels_last: bool,
-                feats: list[torch.Tensor]) -> None:
+                feats: list[torch.Tensor]) -> int | None:
     """Run a model on the batch's first row alone and refuse an output of more values than the
     class bound before the model sees a full batch (a 10^7-class head on 64 rows is 2.5 GB of
     scores). A model that fails on the row, or returns something else than scores, is left to
     the full batch to name in its usual words; features the probe records are dropped, so
-    results do not change."""
+    results do not change. Returns how many outputs the model returned when it returned a
+    tuple or list of several (versus takes the first as the scores), else None."""
     mark = len(feats)
-    width = None
+    out = None
     for row in ((x[:1], x[:1].contiguous()) if channels_last else (x[:1].contiguous(),)):
         try:
-            width = _values_per_row(model(row))
+            out = model(row)
             break
         except Exception:  # noqa: BLE001 - the full batch reports it
             continue
     del feats[mark:]
+    width = _values_per_row(out)
     if width is not None:
         check_classes(width, name, "returns scores for")
+    return len(out) if isinstance(out, (tuple, list)) and len(out) > 1 else None
 
 
 def _values_per_row(out: object) -> int | None:
@@ -174,8 +177,10 @@ def autocast(device: torch.device, precision: str) -> contextlib.AbstractContext
 
 def finish(raws: list[list[torch.Tensor]], feats: list[list[torch.Tensor]], names: list[str],
            precision: str, keep_features: bool, gpu_decoded: bool = False,
-           plans: list[FeaturePlan] | None = None) -> list[ModelOutput]:
-    """Concatenate each model's raw outputs and turn them into probabilities with a record of how."""
+           plans: list[FeaturePlan] | None = None,
+           outputs: list[int | None] | None = None) -> list[ModelOutput]:
+    """Concatenate each model's raw outputs and turn them into probabilities with a record of how;
+    outputs[j]: how many outputs model j returned when it returned several (the first is used)."""
     outs = []
     for j, name in enumerate(names):
         raw = torch.cat(raws[j]).numpy() if raws[j] else np.zeros((0, 0), np.float32)
@@ -183,6 +188,8 @@ def finish(raws: list[list[torch.Tensor]], feats: list[list[torch.Tensor]], name
         meta: dict[str, Any] = {"precision": precision, "score_conversion": how}
         if gpu_decoded:
             meta["jpeg_decoded_on_gpu"] = True
+        if outputs is not None and outputs[j]:
+            meta["outputs_returned"] = outputs[j]
         if keep_features and plans is not None and plans[j].record():
             meta["features_projected"] = plans[j].record()
         meta["warnings"] = run_warnings(name, meta)
@@ -202,6 +209,9 @@ def run_warnings(name: str, meta: dict[str, Any]) -> list[str]:
         warnings.append(f"{name} ran in {meta['precision']}; its scores can differ from fp32 in the last digits.")
     if meta.get("jpeg_decoded_on_gpu"):
         warnings.append(GPU_DECODE_NOTE)
+    if meta.get("outputs_returned"):
+        warnings.append(f"{name} returned {meta['outputs_returned']} outputs; versus took the first as its "
+                        "class scores.")
     if (projected := projection_warning(name, meta.get("features_projected"))) is not None:
         warnings.append(projected)
     return warnings
@@ -246,6 +256,7 @@ def run_models(
     plans = [FeaturePlan(n) for _ in models]
     hooks = [(_classifier_input_hook(m, feats[j], plans[j]) if keep_features else None) for j, m in enumerate(models)]
     gpu_jpeg = _uses_gpu_decode(data, device)
+    outputs: list[int | None] = [None for _ in models]
     start = time.perf_counter()
     try:
         with torch.inference_mode(), autocast(device, precision):
@@ -254,7 +265,7 @@ def run_models(
                     x = group_input(raw, prep, device, any(formats[j] for j in members))
                     for j in members:
                         if lo == 0:
-                            probe_width(models[j], x, names[j], formats[j], feats[j])
+                            outputs[j] = probe_width(models[j], x, names[j], formats[j], feats[j])
                         raws[j].append(forward_any(models[j], x, names[j], lo, formats, j))
                 if progress is not None:
                     progress(hi, n, hi / max(time.perf_counter() - start, 1e-9))
@@ -268,7 +279,7 @@ def run_models(
             for m in models:
                 m.to("cpu")
             torch.cuda.empty_cache()
-    return finish(raws, feats, names, precision, keep_features, gpu_jpeg, plans)
+    return finish(raws, feats, names, precision, keep_features, gpu_jpeg, plans, outputs)
 
 
 GPU_DECODE_NOTE = ("The JPEG images were decoded on the GPU (nvJPEG); pixel values can differ slightly "

@@ -24,7 +24,7 @@ from core.sources.registry import KINDS, Kind, recognize, register, url_fields
 from core.sources.prep import align_classes, guessed_warnings, probe_warnings, settle_preprocessing
 from core.tables import FILE_SUFFIXES, ColumnMap, load_predictions_file, load_table_file
 
-CACHE_VERSION = 3  # 3: probabilities are no longer softmaxed again; run meta stored with the scores
+CACHE_VERSION = 4  # 3: probabilities not softmaxed again, run meta stored; 4: meta counts tuple outputs
 
 __all__ = [
     "CheckpointSource", "TableSource", "PrepOverrides", "Kind", "KINDS", "LoadedModel", "evaluate",

@@ -16,7 +16,7 @@ def load(src: CheckpointSource) -> LoadedModel:
     module = load_onnx(src.path)
     note = "onnx (no architecture needed)" + (f"; --arch {src.arch} ignored" if src.arch else "")
     return LoadedModel(module, "onnx", "onnx", note, file_sha256(Path(src.path).expanduser()),
-                       epoch_from_name(src.path), module.recorded())
+                       epoch_from_name(src.path), module.recorded(), extra={"warnings": module.warnings})
 
 
 KIND = register(Kind(
