@@ -224,18 +224,26 @@ def timm_model(spec: ArchSpec, state: StateDict, device: str | None = None) -> n
 
 def fit_problems(module: nn.Module, state: StateDict, limit: int = 4) -> list[str]:
     """Why this state_dict does not load into module: missing, unexpected, mis-shaped keys."""
-    want = {k: tuple(v.shape) for k, v in module.state_dict().items()}
+    own = module.state_dict()
+    want = {k: tuple(v.shape) for k, v in own.items()}
     have = {k: tuple(v.shape) for k, v in state.items()}
     problems = []
     missing = [k for k in want if k not in have]
     unexpected = [k for k in have if k not in want]
     shapes = [f"{k} {have[k]} vs {want[k]}" for k in want if k in have and have[k] != want[k]]
+    # an integer tensor where the model holds floats (quantized weights without their scales) would
+    # be cast to float by load_state_dict and give nonsense scores
+    kinds = [f"{k} ({str(state[k].dtype).removeprefix('torch.')})" for k in own
+             if k in state and own[k].is_floating_point() and not state[k].is_floating_point()]
     if missing:
         problems.append(f"missing keys {', '.join(missing[:limit])}" + (" ..." if len(missing) > limit else ""))
     if unexpected:
         problems.append(f"unexpected keys {', '.join(unexpected[:limit])}" + (" ..." if len(unexpected) > limit else ""))
     if shapes:
         problems.append(f"shape mismatch {'; '.join(shapes[:limit])}" + (" ..." if len(shapes) > limit else ""))
+    if kinds:
+        problems.append(f"integer weights where the model holds floats {', '.join(kinds[:limit])}"
+                        + (" ..." if len(kinds) > limit else "") + " (quantized weights need the quantized model)")
     return problems
 
 
@@ -256,9 +264,9 @@ def state_variants(state: StateDict) -> list[StateDict]:
     return [state, {k[len(prefix):]: v for k, v in state.items()}]
 
 
-def load_into(spec: ArchSpec, state: StateDict) -> nn.Module:
+def load_into(spec: ArchSpec, state: StateDict, name: str = "The checkpoint") -> nn.Module:
     """Build the architecture and load the weights strictly (as saved, or with the prefix all
-    keys share stripped), or say what does not fit."""
+    keys share stripped), or say what does not fit (of the checkpoint called name)."""
     first_error: VersusError | None = None
     for variant in state_variants(state):
         try:
@@ -271,7 +279,7 @@ def load_into(spec: ArchSpec, state: StateDict) -> nn.Module:
             module.load_state_dict(variant, strict=True)
             return module
         first_error = first_error or VersusError(
-            f"The checkpoint does not fit {spec.label()}: {'; '.join(problems)}.")
+            f"{name} does not fit {spec.label()}: {'; '.join(problems)}.")
     raise first_error
 
 
@@ -279,7 +287,7 @@ def _shape_signature(module: nn.Module) -> dict[str, tuple[int, ...]]:
     return {k: tuple(v.shape) for k, v in module.state_dict().items()}
 
 
-def autodetect(state: StateDict) -> ArchSpec:
+def autodetect(state: StateDict, name: str | None = None) -> ArchSpec:
     """The built-in, torchvision or timm architecture whose keys and shapes match the
     state_dict (or the state_dict with its shared attribute prefix stripped)."""
     tried: list[str] = []
@@ -287,8 +295,9 @@ def autodetect(state: StateDict) -> ArchSpec:
         found = _autodetect_one(variant, tried)
         if found is not None:
             return found
+    of = f" of {name}" if name else ""
     raise VersusError(
-        f"Could not detect the architecture (tried {', '.join(dict.fromkeys(tried))}); "
+        f"Could not detect the architecture{of} (tried {', '.join(dict.fromkeys(tried))}); "
         "name it with --arch (a torchvision name, timm:NAME, or path/to/file.py:ClassName)."
     )
 

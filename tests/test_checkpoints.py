@@ -13,6 +13,7 @@ from core.checkpoints import epoch_from_name, list_models, load_checkpoint, natu
 from core.datasets import load_digits_test
 from core.errors import VersusError
 from core.sources import CheckpointSource, evaluate
+from tests.model_helpers import digits_tensors
 
 
 @pytest.fixture(scope="module")
@@ -135,6 +136,27 @@ def test_state_dict_for_wrong_architecture_names_the_keys(formats):
         evaluate([CheckpointSource(str(formats["plain"]), arch="resnet18")], data)
     with pytest.raises(VersusError, match="Could not detect the architecture .tried convnet, resnet18"):
         autodetect({"weird.weight": torch.zeros(3, 3)})
+
+
+def test_integer_weights_for_a_float_model_are_refused_naming_file_and_keys(tmp_path):
+    """load_state_dict would cast int8 weights to float without a word (nonsense scores); float16
+    weights widen exactly and load, scoring as the float32 model does."""
+    torch.manual_seed(0)
+    model = ConvNet().eval()
+    state = model.state_dict()
+    torch.save({k: (v * 100).to(torch.int8) if k.endswith("weight") else v for k, v in state.items()},
+               tmp_path / "int8.pt")
+    with pytest.raises(VersusError) as info:
+        evaluate([CheckpointSource(str(tmp_path / "int8.pt"))], load_digits_test(), probe=False)
+    assert str(info.value).startswith(f"The checkpoint {tmp_path / 'int8.pt'} does not fit convnet: integer weights "
+                                      "where the model holds floats layer1.0.weight (int8)")
+    half = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+    torch.save(half, tmp_path / "half.pt")
+    got = evaluate([CheckpointSource(str(tmp_path / "half.pt"))], load_digits_test(), probe=False)[0]
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in half.items()})
+    x, _ = digits_tensors(size=28, split="test")
+    with torch.no_grad():
+        np.testing.assert_allclose(got.scores, torch.softmax(model(x), 1).numpy(), atol=1e-5)
 
 
 def test_epoch_names_and_natural_sort(tmp_path):

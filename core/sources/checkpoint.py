@@ -34,7 +34,7 @@ def _arch_spec(src: CheckpointSource, ckpt: Checkpoint) -> tuple[archs.ArchSpec,
     recorded = archs.recorded_arch(ckpt)
     if recorded is not None:
         return recorded, f"recorded in the {ckpt.format} checkpoint"
-    return archs.autodetect(ckpt.state_dict), "auto-detected"
+    return archs.autodetect(ckpt.state_dict, src.display()), "auto-detected"
 
 
 def load(src: CheckpointSource) -> LoadedModel:
@@ -47,7 +47,7 @@ def load(src: CheckpointSource) -> LoadedModel:
             note += f"; --arch {src.arch} ignored"
         return LoadedModel(ckpt.module, ckpt.format, ckpt.format, note, ckpt.sha256, ckpt.epoch, recorded)
     spec, how = _arch_spec(src, ckpt)
-    module = archs.load_into(spec, ckpt.state_dict)
+    module = archs.load_into(spec, ckpt.state_dict, f"The checkpoint {src.display()}")
     arch_id = spec.label()
     if spec.kind == "file":
         arch_id += ":" + file_sha256(spec.path)
