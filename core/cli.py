@@ -22,8 +22,37 @@ if TYPE_CHECKING:
     from core.sources import PrepOverrides
 
 
+class _StoreOnce(argparse._StoreAction):
+    """A value flag given twice is a mistake to report, not a choice of the last one."""
+
+    def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[no-untyped-def]
+        given = namespace.__dict__.setdefault(_GIVEN, {})
+        if self.dest in given:
+            parser.error(f"{option_string} was given twice ({given[self.dest]} and {_shown(values)}); give it once")
+        given[self.dest] = _shown(values)
+        super().__call__(parser, namespace, values, option_string)
+
+
+_GIVEN = "_given"
+
+
+def _shown(values: Any) -> str:
+    return " ".join(map(str, values)) if isinstance(values, list) else str(values)
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports a usage mistake as one line and exit 2."""
+    """argparse that reports a usage mistake as one line and exit 2, and a repeated value flag
+    as such."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.register("action", None, _StoreOnce)
+        self.register("action", "store", _StoreOnce)
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[no-untyped-def]
+        parsed, extra = super().parse_known_args(args, namespace)
+        parsed.__dict__.pop(_GIVEN, None)
+        return parsed, extra
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise VersusError(f"{message} (see {self.prog} --help).")

@@ -11,7 +11,7 @@ import torch
 from sklearn import metrics as skm
 
 from core.architectures import ConvNet
-from core.cli import main
+from core.cli import build_parser, main
 from core.datasets import digits_split
 from tests.helpers import write_imagefolder
 
@@ -108,6 +108,25 @@ def test_cli_bad_input_exit_2_one_line(demo_paths, tmp_path, capsys, args, patte
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and err.startswith("error: ")
     assert __import__("re").search(pattern, err)
+
+
+@pytest.mark.parametrize("argv,said", [
+    (["compare", "--a", "x.pt", "--a", "y.pt", "--b", "z.pt", "--out", "o"], "--a was given twice (x.pt and y.pt)"),
+    (["compare", "--a=x.pt", "--b", "z.pt", "--out", "o", "--size", "28", "--size", "32"],
+     "--size was given twice (28 and 32)"),
+    (["series", "--models", "a.pt", "b.pt", "--out", "o", "--models", "c.pt"],
+     "--models was given twice (a.pt b.pt and c.pt)"),
+])
+def test_a_value_flag_given_twice_is_refused_not_the_last_taken(argv, said, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: {said}; give it once (see python -m core ") and "\n" not in err
+
+
+def test_flags_given_once_parse_to_their_values():
+    args = build_parser().parse_args(["compare", "--a", "x", "--b", "y", "--out", "o", "--size", "28", "--intersect"])
+    assert (args.a, args.b, args.out, args.size, args.intersect) == ("x", "y", "o", "28", True)
+    assert "_given" not in vars(args)
 
 
 def test_cli_process_untrusted_pickle_exit_2(tmp_path):
