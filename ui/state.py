@@ -112,7 +112,8 @@ def _data(spec: str, options: InferenceOptions) -> EvalData:
         with st.spinner(f"Reading {spec}..."):
             return load_data(spec, options.max_pixels, options.skip_bad_images)
 
-    return _data_cache().get_or_make((spec, _stamp(path) if path else (), options.skip_bad_images), read)
+    return _data_cache().get_or_make((spec, _stamp(path) if path else (), options.skip_bad_images, options.max_pixels),
+                                     read)
 
 
 def _pair(s: Settings, data: EvalData) -> tuple[Predictions, Predictions]:
