@@ -16,7 +16,7 @@ from core.architectures import ConvNet
 from core.datasets import load_data
 from core.errors import VersusError
 from core.inference import run_models
-from core.inference.ray_engine import run_models_ray
+from core.inference.ray_engine import _check_address, run_models_ray
 from core.preprocessing import Preprocessing
 
 
@@ -40,6 +40,7 @@ def main(folder: Path, out: Path) -> None:
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
     try:
         started = time.perf_counter() - start
+        _check_address(ray.get_runtime_context().gcs_address)  # a real cluster passes the greeting check
         remote = run_models_ray(models, preps, data, torch.device("cpu"), batch_size=16, keep_features=True,
                                 names=["A", "B"])
         print(f"ray start {started:.1f} s, first run {time.perf_counter() - start - started:.1f} s")

@@ -1,10 +1,12 @@
 """The Ray engine on a local instance (num_cpus=2, in a child process) equals the local engine exactly; an actor's
 error is the same one sentence; an address where nothing answers is one sentence."""
+import contextlib
 import os
 import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -19,6 +21,37 @@ from core.inference import InferenceOptions, run_engine
 from core.preprocessing import Preprocessing
 
 
+@contextlib.contextmanager
+def _listener(answer: bytes | None):
+    """A loopback port whose server reads the greeting, then closes (answer None) or answers."""
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        conn, _ = server.accept()
+        with conn:
+            conn.recv(64)
+            if answer is not None:
+                conn.sendall(answer)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        thread.join(10)
+        server.close()
+
+
+def test_silent_port_is_no_cluster_after_the_timeout(monkeypatch):
+    from core.inference import ray_engine
+
+    monkeypatch.setattr(ray_engine, "CONNECT_TIMEOUT_S", 0.5)
+    with socket.create_server(("127.0.0.1", 0)) as server:  # accepts (the backlog) and never answers
+        address = f"127.0.0.1:{server.getsockname()[1]}"
+        with pytest.raises(VersusError, match=rf"^No Ray cluster answers at {address} \(timed out\)"):
+            ray_engine._check_address(address)
+
+
 def test_unreachable_address_is_one_sentence_quickly():
     with socket.socket() as s:  # a port that was free a moment ago: nothing listens there
         s.bind(("127.0.0.1", 0))
@@ -28,6 +61,11 @@ def test_unreachable_address_is_one_sentence_quickly():
         run_engine(InferenceOptions(engine="ray", ray_address=f"127.0.0.1:{port}"), [ConvNet()],
                    [Preprocessing((28, 28), 1)], load_data("digits"), torch.device("cpu"))
     assert time.perf_counter() - start < 10
+    for answer, said in ((None, "closed the connection"), (b"HTTP/1.1 400 Bad Request\r\n\r\n", "answered in another protocol")):
+        with _listener(answer) as address:
+            with pytest.raises(VersusError, match=rf"^What listens at {address} is not a Ray cluster \(it {said}\)"):
+                run_engine(InferenceOptions(engine="ray", ray_address=address), [ConvNet()],
+                           [Preprocessing((28, 28), 1)], load_data("digits"), torch.device("cpu"))
     with pytest.raises(VersusError, match="is not HOST:PORT"):
         run_engine(InferenceOptions(engine="ray", ray_address="nowhere"), [ConvNet()],
                    [Preprocessing((28, 28), 1)], load_data("digits"), torch.device("cpu"))

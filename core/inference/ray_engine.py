@@ -32,20 +32,46 @@ from core.preprocessing import Preprocessing, batch_to_tensor
 CONNECT_TIMEOUT_S = 5.0
 
 
+# An HTTP/2 client preface and an empty SETTINGS frame: a Ray cluster's port (gRPC) answers with
+# a SETTINGS frame of its own at once; anything else there would keep ray.init retrying for minutes.
+_H2_HELLO = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
+_H2_SETTINGS = 4
+
+
 def _check_address(address: str) -> None:
-    """One sentence when nothing answers at HOST:PORT (ray.init would retry for a minute); its
-    form was checked with the other options (InferenceOptions)."""
+    """One sentence when nothing answers at HOST:PORT, or something that is not a Ray cluster
+    (ray.init would retry for a minute or more); its form was checked with the other options
+    (InferenceOptions)."""
     if address == "auto":
         return
     host, _, port = address.split("://", 1)[-1].rpartition(":")
+    tls = os.environ.get("RAY_USE_TLS", "0") not in ("0", "")  # a TLS cluster is not greeted in clear
     try:
-        with socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S):
-            pass
+        with socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S) as conn:
+            head = b"" if tls else _first_frame(conn)
     except OSError as exc:
         raise VersusError(
             f"No Ray cluster answers at {address} ({exc.strerror or first_line(exc)}); start one with "
             "`ray start --head` and pass the address it prints."
         ) from None
+    if not tls and (len(head) < 9 or head[3] != _H2_SETTINGS):
+        said = "closed the connection" if not head else "answered in another protocol"
+        raise VersusError(
+            f"What listens at {address} is not a Ray cluster (it {said}); pass the address "
+            "`ray start --head` prints."
+        )
+
+
+def _first_frame(conn: socket.socket) -> bytes:
+    """The first 9 bytes the peer sends back to an HTTP/2 hello (b"" if it closes at once)."""
+    conn.sendall(_H2_HELLO)
+    head = b""
+    while len(head) < 9:
+        chunk = conn.recv(9 - len(head))
+        if not chunk:
+            break
+        head += chunk
+    return head
 
 
 def connect(address: str | None) -> None:
