@@ -13,7 +13,8 @@ import pytest
 import torch
 
 from core.architectures import ConvNet
-from core.datasets import MAX_DATA_BYTES_ENV, load_data, mat_decoded_bytes
+from core.dataset_files import mat_decoded_bytes
+from core.datasets import MAX_DATA_BYTES_ENV, load_data
 from core.errors import VersusError
 from tests.helpers import write_mnist_root
 
@@ -204,7 +205,7 @@ def test_svhn_declared_shape_refused_before_any_variable_is_inflated(tmp_path, m
         raise AssertionError("inflated before the declared shape was checked")
 
     monkeypatch.setattr(scipy.io, "loadmat", never)
-    monkeypatch.setattr("core.datasets.mat_decoded_bytes", never)
+    monkeypatch.setattr("core.dataset_files.mat_decoded_bytes", never)
     with pytest.raises(VersusError, match=r"test_32x32.mat is damaged: 'X' is declared \(64, 64, 3, 2\), "
                                           r"not 32 x 32 x 3 x N\.$"):
         load_data(f"svhn:{tmp_path}")
