@@ -35,7 +35,7 @@ def _make_checkpoints(folder: Path) -> None:
 def _case_end_to_end(folder: Path) -> str:
     import numpy as np
 
-    from core.datasets import _array_data
+    from core.datasets import array_data
     from core.series import series_json
     from core.series_source import load_series, parse_series
 
@@ -43,7 +43,7 @@ def _case_end_to_end(folder: Path) -> str:
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (N, 8, 8), dtype=np.uint8)
     truth = rng.integers(0, C, N)
-    data = _array_data("synthetic", images, truth, [f"x{i}" for i in range(N)], [f"c{k}" for k in range(C)],
+    data = array_data("synthetic", images, truth, [f"x{i}" for i in range(N)], [f"c{k}" for k in range(C)],
                        "bench-series", (8, 8))
     before = _peak_mib()
     start = time.perf_counter()
