@@ -266,16 +266,24 @@ def model_curves_pair(cmp: Comparison, max_points: int = curves.MAX_POINTS, limi
 
 
 _CACHE_ATTR = "_versus_evaluation"
-_LOCK = threading.Lock()
+_LOCK_ATTR = "_versus_evaluation_lock"
+_LOCKS = threading.Lock()  # guards the creation of each comparison's own lock
+
+
+def _lock_of(cmp: Comparison) -> threading.Lock:
+    """The comparison's own lock: threads asking for one comparison wait for each other, never
+    for another comparison."""
+    with _LOCKS:
+        return cmp.__dict__.setdefault(_LOCK_ATTR, threading.Lock())
 
 
 def evaluation_of(cmp: Comparison) -> Evaluation:
     """The Evaluation of cmp, computed on first call and kept on the Comparison object (so a
     cached Comparison gives a cached Evaluation; no streamlit needed). Threads asking at once
-    (two sessions, a page and the warm-up) compute it once."""
+    for the same comparison (two sessions, a page and the warm-up) compute it once."""
     cached = cmp.__dict__.get(_CACHE_ATTR)
     if cached is None:
-        with _LOCK:
+        with _lock_of(cmp):
             cached = cmp.__dict__.get(_CACHE_ATTR)
             if cached is None:
                 cached = Evaluation.of(cmp)

@@ -33,6 +33,36 @@ def test_threads_asking_at_once_compute_it_once(monkeypatch):
     assert len(calls) == 1 and all(g is got[0] for g in got)
 
 
+def test_one_comparison_being_computed_does_not_hold_up_another(monkeypatch):
+    """Two users' comparisons: the second is computed while the first is still in Evaluation.of."""
+    pairs = [(make_predictions(500, 4, seed=s), s) for s in (5, 7)]
+    first, second = (Comparison.build(a, make_predictions(500, 4, seed=s + 1, truth=a.truth)) for a, s in pairs)
+    second_done = threading.Event()
+    real = evaluation.Evaluation.of
+
+    def of(cls, c):
+        if c is first:  # stays inside until the other comparison has been computed (or 10 s)
+            assert second_done.wait(10), "the second comparison waited for the first"
+        return real(c)
+
+    monkeypatch.setattr(evaluation.Evaluation, "of", classmethod(of))
+    errors = []
+    slow = threading.Thread(target=lambda: _catch(errors, lambda: evaluation.evaluation_of(first)))
+    slow.start()
+    time.sleep(0.2)  # the first is now inside Evaluation.of, holding its lock
+    evaluation.evaluation_of(second)
+    second_done.set()
+    slow.join()
+    assert errors == []
+
+
+def _catch(errors: list, fn) -> None:
+    try:
+        fn()
+    except AssertionError as exc:
+        errors.append(exc)
+
+
 def test_the_app_warms_the_curves_before_the_curves_page_is_opened(tmp_path):
     a = make_predictions(2000, 4, seed=3)
     b = make_predictions(2000, 4, seed=4, truth=a.truth)
