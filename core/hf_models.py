@@ -11,6 +11,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from core.cache import file_sha256
 from core.errors import VersusError, reason
 from core.limits import check_archive, check_classes, check_shapes
 from core.preprocessing import Recorded
@@ -38,18 +39,21 @@ def read_json(path: Path, what: str) -> dict[str, Any]:
 
 
 def folder_identity(folder: Path) -> str:
-    """Content hash of the files that decide the model's output (none read through a link out)."""
+    """Content hash of the files that decide the model's output, after checking that none is
+    read through a link out of the folder."""
     check_links(folder)
+    return _content_hash(folder)
+
+
+def _content_hash(folder: Path) -> str:
+    """Hash of the names and contents of config, preprocessing and weight files (each file's hash
+    memoized by file_sha256, so the app's cache key and the load read each file once)."""
+    files = [folder / n for n in ("config.json", "preprocessor_config.json", *WEIGHT_FILES)]
+    files += sorted(folder.glob("model-*.safetensors")) + sorted(folder.glob("pytorch_model-*.bin"))
     h = hashlib.sha256()
-    for name in ("config.json", "preprocessor_config.json", *WEIGHT_FILES):
-        f = folder / name
+    for f in files:
         if f.is_file():
-            h.update(name.encode())
-            with f.open("rb") as fh:
-                for block in iter(lambda: fh.read(1 << 20), b""):
-                    h.update(block)
-    for shard in sorted(folder.glob("model-*.safetensors")) + sorted(folder.glob("pytorch_model-*.bin")):
-        h.update(shard.name.encode() + shard.read_bytes())
+            h.update(f.name.encode() + file_sha256(f).encode())
     return h.hexdigest()
 
 
@@ -161,7 +165,7 @@ def load_hf(folder: str | os.PathLike, trust: bool = False) -> tuple[nn.Module, 
     """The model of a save_pretrained folder (local files only; remote code only with trust)
     and what the folder says: architecture, class names, preprocessing, warnings."""
     p = Path(folder).expanduser()
-    identity = folder_identity(p)  # checks the folder's links before any byte is read
+    check_links(p)  # before any byte is read
     config = read_json(p / "config.json", "model config")
     if config.get("auto_map") and not trust:
         raise VersusError(f"The Hugging Face folder {folder} needs its own Python code (auto_map in "
@@ -189,5 +193,5 @@ def load_hf(folder: str | os.PathLike, trust: bool = False) -> tuple[nn.Module, 
     recorded, warnings = recorded_preprocessing(p, config)
     arch = (config.get("architectures") or [type(model).__name__])[0]
     info = {"arch": str(arch), "class_names": names, "recorded": recorded, "warnings": warnings,
-            "identity": identity}
+            "identity": _content_hash(p)}
     return HFClassifier(model.eval()), info
