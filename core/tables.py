@@ -277,8 +277,6 @@ def build_predictions(columns: dict[str, Sequence[Any]], n: int, cols: TableColu
         scores, meta["scores_note"] = _probabilities(raw, source, cols.scores)
         if meta["scores_note"]:
             warnings.append(meta["scores_note"])
-        if guess is not None:
-            warnings.extend(_guess_disagreement(guess, scores, cols.guess or "", source))
     else:
         scores = np.zeros((n, len(class_names)), dtype=np.float32)
         scores[np.arange(n), guess] = 1.0
@@ -286,15 +284,17 @@ def build_predictions(columns: dict[str, Sequence[Any]], n: int, cols: TableColu
                         "calibration, curves and confidences carry no information.")
     meta["warnings"] = warnings
     ids = _ids(columns[cols.id], source) if cols.id else [str(i) for i in range(n)]
-    return Predictions(ids, truth, scores, class_names, samples=samples, meta=meta,
+    pred = Predictions(ids, truth, scores, class_names, samples=samples, meta=meta,
                        guess_override=guess if guess is not None and not cols.scores else None,
                        extra=extra_columns(columns, cols))
+    if guess is not None and cols.scores:  # the scores' argmax, computed once, is pred.guess
+        warnings.extend(_guess_disagreement(guess, pred.guess, cols.guess or "", source))
+    return pred
 
 
-def _guess_disagreement(guess: np.ndarray, scores: np.ndarray, column: str, source: str) -> list[str]:
-    """A warning when a logged guess column differs from the argmax of the scores (which
-    versus uses) on any row; none when they agree everywhere."""
-    top = scores.argmax(axis=1)
+def _guess_disagreement(guess: np.ndarray, top: np.ndarray, column: str, source: str) -> list[str]:
+    """A warning when a logged guess column differs from the top-scoring class (which versus
+    uses) on any row; none when they agree everywhere."""
     differ = np.flatnonzero(guess != top)
     if not len(differ):
         return []
