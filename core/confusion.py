@@ -13,6 +13,8 @@ TOP_PAIRS = 20
 MAX_SUBMATRIX = 20
 PAIR_ORDERS = {"count": "Most confused (A + B)", "change": "Largest change |B - A|",
                "worse": "Most worsened (B - A)", "better": "Most improved (A - B)"}
+# A pair table's columns as tables show them (the report, the Confusion view).
+PAIR_COLUMNS = {"truth": "truth", "guess": "guess", "a": "A", "b": "B", "change": "B - A"}
 
 PairTable = pd.DataFrame
 
@@ -40,7 +42,8 @@ def most_confused(cm_a: np.ndarray, cm_b: np.ndarray, class_names: Sequence[str]
     if by not in PAIR_ORDERS:
         raise ValueError(f"by must be one of {', '.join(PAIR_ORDERS)}")
     cm_a, cm_b = np.asarray(cm_a, np.int64), np.asarray(cm_b, np.int64)
-    off = (cm_a + cm_b) * (1 - np.eye(len(cm_a), dtype=np.int64))
+    off = cm_a + cm_b
+    np.fill_diagonal(off, 0)
     t, g = np.nonzero(off)
     a, b = cm_a[t, g], cm_b[t, g]
     total = a + b

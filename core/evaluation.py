@@ -171,8 +171,12 @@ class Evaluation:
         return curves.class_curves(self._cmp.truth == k, p.scores[:, k])
 
     def pairs(self, k: int | None = confusion.TOP_PAIRS, by: str = "count") -> "confusion.PairTable":
-        """The k most-confused (truth, guess) pairs of A and B in a confusion.PAIR_ORDERS order."""
-        return confusion.most_confused(self.a.confusion, self.b.confusion, self.class_names, k, by)
+        """The k most-confused (truth, guess) pairs of A and B in a confusion.PAIR_ORDERS order
+        (worked out once per k and order: the Confusion view asks on every rerun)."""
+        memo = self.__dict__.setdefault("_pairs", {})
+        if (k, by) not in memo:
+            memo[(k, by)] = confusion.most_confused(self.a.confusion, self.b.confusion, self.class_names, k, by)
+        return memo[(k, by)]
 
     def to_json(self, source_a: str, source_b: str, **extra: Any) -> dict[str, Any]:
         """summary.json (docs/summary.md): today's keys, the statistics, and the extra keys."""

@@ -146,7 +146,7 @@ def _pairs_section(ev: Evaluation) -> str:
     """Above confusion.DENSE_UP_TO classes: the most-confused pairs, by count and by change."""
     if ev.num_classes <= confusion.DENSE_UP_TO:
         return ""
-    cols = {"truth": "truth", "guess": "guess", "a": "A", "b": "B", "change": "B - A"}
+    cols = confusion.PAIR_COLUMNS
     parts = []
     for by, label in (("count", "most examples in A and B"), ("change", "largest change from A to B")):
         table = ev.pairs(by=by)[list(cols)].rename(columns=cols)

@@ -11,7 +11,7 @@ import streamlit as st
 from core.cells import CellIndex, drill
 from core.eval_charts import CELL_SELECTION, confusion_heatmap, difference_heatmap
 from core.evaluation import evaluation_of
-from core.confusion import DENSE_UP_TO as MANY_CLASSES, PAIR_ORDERS, involved_classes, submatrix
+from core.confusion import DENSE_UP_TO as MANY_CLASSES, PAIR_COLUMNS, PAIR_ORDERS, involved_classes, submatrix
 from ui import query
 from ui.charts import kept_chart
 from ui.grid import image_grid
@@ -88,7 +88,7 @@ def _heatmaps(classes: list[int], normalized: bool) -> None:
 def _pairs_table() -> None:
     """The most-confused pairs, sortable; selecting one opens its examples."""
     order = st.selectbox("Order pairs by", list(PAIR_ORDERS), format_func=PAIR_ORDERS.get, key="cf_order")
-    pairs = evaluation.pairs(SHOWN_PAIRS, order).rename(columns={"a": "A", "b": "B", "change": "B - A"})
+    pairs = evaluation.pairs(SHOWN_PAIRS, order).rename(columns=PAIR_COLUMNS)
     label = PAIR_ORDERS[order]
     st.markdown(f"**The {len(pairs)} {label[0].lower()}{label[1:]} pairs** (truth taken for guess; "
                 "select a row to see its examples)")
