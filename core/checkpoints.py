@@ -158,8 +158,9 @@ def _is_state_dict(obj: Any) -> bool:
     )
 
 
-def _unwrap(obj: Any) -> tuple[StateDict, dict[str, Any], str]:
-    """Find the model weights in a loaded object: plain, Lightning, or training-state dicts."""
+def _unwrap(obj: Any, where: str) -> tuple[StateDict, dict[str, Any], str]:
+    """Find the model weights in a loaded object: plain, Lightning, or training-state dicts
+    (where: how messages name the file)."""
     if _is_state_dict(obj):
         return _strip_prefix(_strip_prefix(dict(obj), "module."), "_orig_mod."), {}, "state_dict"
     if isinstance(obj, dict):
@@ -173,7 +174,7 @@ def _unwrap(obj: Any) -> tuple[StateDict, dict[str, Any], str]:
                 if "args" in obj and "arch" in obj:
                     fmt = "timm_saver"
                 return state, extra, fmt
-    raise VersusError("The file holds no model weights (no state_dict or model_state_dict inside).")
+    raise VersusError(f"{where} holds no model weights (no state_dict or model_state_dict inside).")
 
 
 def load_checkpoint(path: str | os.PathLike, trust: bool = False) -> Checkpoint:
@@ -226,10 +227,7 @@ def load_checkpoint(path: str | os.PathLike, trust: bool = False) -> Checkpoint:
     if isinstance(obj, nn.Module):
         check_module(obj, f"The checkpoint {path}")
         return Checkpoint(str(p), digest, "pickled_module", module=obj.eval(), epoch=name_epoch)
-    try:
-        state, extra, fmt = _unwrap(obj)
-    except VersusError as exc:
-        raise VersusError(str(exc).replace("The file", f"The checkpoint {path}", 1)) from None
+    state, extra, fmt = _unwrap(obj, f"The checkpoint {path}")
     check_state(state, f"The checkpoint {path}")
     epoch = extra.get("epoch") if isinstance(extra.get("epoch"), int) else name_epoch
     return Checkpoint(str(p), digest, fmt, state_dict=state, epoch=epoch, extra=extra)
