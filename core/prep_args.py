@@ -33,6 +33,11 @@ def parse_size(text: str) -> tuple[int, int]:
     return parts[0], parts[1]
 
 
+def ordinary(v: float) -> bool:
+    """A finite number that is not subnormal (0 allowed): what a mean or std may hold."""
+    return math.isfinite(v) and (v == 0 or abs(v) >= sys.float_info.min)
+
+
 def parse_floats(text: str, what: str) -> tuple[float, ...]:
     """"0.5,0.5,0.5" into finite, normal floats (NaN, Inf and subnormal values refused)."""
     try:
@@ -42,6 +47,6 @@ def parse_floats(text: str, what: str) -> tuple[float, ...]:
     if not values:
         raise VersusError(f"{what} {text!r} holds no numbers.")
     for v in values:
-        if not math.isfinite(v) or (v != 0 and abs(v) < sys.float_info.min):
+        if not ordinary(v):
             raise VersusError(f"{what} {text!r} holds {v!r}; every value must be a finite, ordinary number.")
     return values

@@ -1,8 +1,6 @@
 """Preprocessing: pixels to [0, 1], resize, channel conversion, normalization."""
 from __future__ import annotations
 
-import math
-import sys
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -12,7 +10,7 @@ import torch.nn.functional as F
 
 from core.errors import VersusError
 from core.limits import MAX_SIZE_ENV
-from core.prep_args import max_size
+from core.prep_args import max_size, ordinary
 
 _LUMA = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
 
@@ -33,8 +31,7 @@ class Preprocessing:
                 raise VersusError(f"Size {self.size[0]}x{self.size[1]} is outside 1 to {limit} pixels a side "
                                   f"(the environment variable {MAX_SIZE_ENV} raises the limit).")
         for what, vals in (("mean", self.mean), ("std", self.std)):
-            if vals is not None and not all(math.isfinite(v) and (v == 0 or abs(v) >= sys.float_info.min)
-                                            for v in vals):
+            if vals is not None and not all(ordinary(v) for v in vals):
                 raise VersusError(f"The {what} {list(vals)} holds a value that is not a finite, ordinary number.")
         if self.channels not in (None, 1, 3):
             raise VersusError(f"Channels must be 1 or 3, not {self.channels}.")
