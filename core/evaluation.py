@@ -146,7 +146,14 @@ class Evaluation:
         MAX_DRAWN_CURVES classes; above, exact areas for every class and points only for the
         MAX_DRAWN_CURVES classes whose AUC changed most (`curve_classes`; `class_curves`
         draws any other class on demand)."""
-        return model_curves_pair(self._cmp, known=self.areas if self.num_classes > MAX_DRAWN_CURVES else None)
+        return self.curves_at(curves.MAX_POINTS)
+
+    def curves_at(self, max_points: int) -> dict[str, curves.ModelCurves]:
+        """A's and B's curves of `curve_classes` with at most max_points points each (above
+        MAX_DRAWN_CURVES classes, with the exact areas of every class)."""
+        if self.num_classes <= MAX_DRAWN_CURVES:
+            return model_curves_pair(self._cmp, max_points)
+        return model_curves_pair(self._cmp, max_points, self.curve_classes, self.areas)
 
     @cached_property
     def areas(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -255,16 +262,13 @@ def auc_changed_most(areas: dict[str, tuple[np.ndarray, np.ndarray]], limit: int
     return sorted(np.argsort(-change, kind="stable")[:limit].tolist())
 
 
-def model_curves_pair(cmp: Comparison, max_points: int = curves.MAX_POINTS, limit: int = MAX_DRAWN_CURVES,
+def model_curves_pair(cmp: Comparison, max_points: int = curves.MAX_POINTS, shown: list[int] | None = None,
                       known: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> dict[str, curves.ModelCurves]:
-    """A's and B's curves: every class up to limit classes; above, exact areas for every class
-    (known when given, as Evaluation.areas) and points only for the limit classes whose ROC
-    AUC changed most."""
-    if len(cmp.class_names) <= limit:
+    """A's and B's curves: every class, or (shown given) points only for the shown classes and
+    exact areas for every class (known, as Evaluation.areas)."""
+    if shown is None or known is None:
         return {"A": curves.model_curves(cmp.truth, cmp.a.scores, max_points),
                 "B": curves.model_curves(cmp.truth, cmp.b.scores, max_points)}
-    known = known or {"A": curves.areas(cmp.truth, cmp.a.scores), "B": curves.areas(cmp.truth, cmp.b.scores)}
-    shown = auc_changed_most(known, limit)
     return {side: curves.model_curves(cmp.truth, p.scores, max_points, shown, known[side])
             for side, p in (("A", cmp.a), ("B", cmp.b))}
 

@@ -16,14 +16,13 @@ import pandas as pd
 
 from core import calibration, confusion, curves, eval_charts
 from core.comparison import REGRESSED, Comparison
-from core.evaluation import MAX_DRAWN_CURVES, Evaluation, evaluation_of, model_curves_pair
+from core.evaluation import MAX_DRAWN_CURVES, Evaluation, evaluation_of
 from core.summary import overview_table, per_class_table
 from core.thumbnails import thumbnail_urls
 from core.verdict import mcnemar_sentence, plain_verdict, significance_table, verdict
 
 TOP_REGRESSIONS = 24
 REPORT_CURVE_POINTS = 100
-MAX_CURVE_PANELS = MAX_DRAWN_CURVES  # the classes whose points the Evaluation draws above this count
 TOP_CLASSES = 30  # per-class table rows in the report (worst regressed first)
 
 _STYLE = """
@@ -135,11 +134,8 @@ def confusion_classes(ev: Evaluation) -> list[int]:
 
 
 def report_curves(cmp: Comparison) -> dict[str, curves.ModelCurves]:
-    """A's and B's curves with REPORT_CURVE_POINTS points: every class up to MAX_CURVE_PANELS
-    classes; above, exact areas for all and points for those whose ROC AUC changed most."""
-    ev = evaluation_of(cmp)
-    known = ev.areas if ev.num_classes > MAX_CURVE_PANELS else None
-    return model_curves_pair(cmp, REPORT_CURVE_POINTS, MAX_CURVE_PANELS, known)
+    """A's and B's curves with REPORT_CURVE_POINTS points, for the Evaluation's curve classes."""
+    return evaluation_of(cmp).curves_at(REPORT_CURVE_POINTS)
 
 
 def _pairs_section(ev: Evaluation) -> str:
@@ -157,7 +153,7 @@ def _pairs_section(ev: Evaluation) -> str:
 def _area_table(ev: Evaluation, mc: dict[str, curves.ModelCurves]) -> pd.DataFrame:
     """The AUC / AP table of the classes drawn, and the macro row."""
     table = curves.area_table(mc["A"], mc["B"], ev.class_names)
-    if ev.num_classes <= MAX_CURVE_PANELS:
+    if ev.num_classes <= MAX_DRAWN_CURVES:
         return table
     return table.iloc[ev.curve_classes + [ev.num_classes]].reset_index(drop=True)
 
@@ -188,8 +184,8 @@ def build_report(cmp: Comparison, summary: dict[str, Any]) -> str:
     rows = top_regressions(cmp)
     a, b = summary["a"], summary["b"]
     esc = html.escape
-    curve_note = ("" if len(names) <= MAX_CURVE_PANELS else
-                  f"<p class='note'>Curves of the {MAX_CURVE_PANELS} classes whose AUC changed most.</p>")
+    curve_note = ("" if len(names) <= MAX_DRAWN_CURVES else
+                  f"<p class='note'>Curves of the {MAX_DRAWN_CURVES} classes whose AUC changed most.</p>")
     class_note = ("" if len(names) <= TOP_CLASSES else
                   f"<p class='note'>The {TOP_CLASSES} classes that regressed most of {len(names):,}; "
                   "summary.json holds them all.</p>")
