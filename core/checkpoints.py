@@ -76,7 +76,8 @@ def list_models(folder: str | os.PathLike) -> list[Path]:
     found = [p for p in root.iterdir()
              if (p.is_file() and p.suffix.lower() in MODEL_SUFFIXES)
              or (p.is_dir() and (epoch_from_name(p) is not None or is_hf_folder(p)))]
-    return sorted(found, key=lambda p: (epoch_from_name(p) is None, epoch_from_name(p) or 0, natural_key(p.name)))
+    epochs = {p: epoch_from_name(p) for p in found}
+    return sorted(found, key=lambda p: (epochs[p] is None, epochs[p] or 0, natural_key(p.name)))
 
 
 def _is_safetensors(path: Path) -> bool:
