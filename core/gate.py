@@ -56,7 +56,7 @@ def check_gate_args(args: argparse.Namespace) -> None:
     if k is not None and k < 0:
         raise VersusError(f"--max-class-regressions {k} is negative; give a count of 0 or more.")
     md = getattr(args, "markdown", None)
-    if md is not None and Path(md).is_dir():
+    if md is not None and Path(md).expanduser().is_dir():
         raise VersusError(f"--markdown {md} is a folder; give a file name.")
     folder = Path(md).expanduser().parent if md is not None else None
     if folder is not None and not folder.is_dir() and folder.resolve() != Path(args.out).expanduser().resolve():

@@ -38,7 +38,7 @@ class InferenceOptions:
         if self.ray_address is not None and self.engine != "ray":
             raise VersusError("--ray-address needs --engine ray.")
         if self.ray_address not in (None, "auto"):
-            host, _, port = self.ray_address.split("://", 1)[-1].rpartition(":")
+            host, port = ray_host_port(self.ray_address)
             if not host or not port.isdigit():
                 raise VersusError(f"The Ray address {self.ray_address!r} is not HOST:PORT (for example "
                                   "10.0.0.5:6379) or auto.")
@@ -46,6 +46,12 @@ class InferenceOptions:
     def cache_identity(self) -> dict:
         """What changes results and so belongs in cache keys (workers and engine do not)."""
         return {"precision": self.precision} if self.precision != "fp32" else {}
+
+
+def ray_host_port(address: str) -> tuple[str, str]:
+    """HOST and PORT of a Ray address (HOST:PORT or ray://HOST:PORT), as text."""
+    host, _, port = address.split("://", 1)[-1].rpartition(":")
+    return host, port
 
 
 def add_inference_args(parser: argparse.ArgumentParser) -> None:

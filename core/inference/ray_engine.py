@@ -28,6 +28,7 @@ from core.inference.loader import batches, collate, prepare
 from core.inference.runner import (Progress, autocast, default_names, finish, forward_any, group_by_prep,
                                    group_input, set_memory_format, shared_size, wants_channels_last)
 from core.preprocessing import Preprocessing, batch_to_tensor
+from core.run_options import ray_host_port
 
 CONNECT_TIMEOUT_S = 5.0
 
@@ -44,7 +45,7 @@ def _check_address(address: str) -> None:
     (InferenceOptions)."""
     if address == "auto":
         return
-    host, _, port = address.split("://", 1)[-1].rpartition(":")
+    host, port = ray_host_port(address)
     tls = os.environ.get("RAY_USE_TLS", "0") not in ("0", "")  # a TLS cluster is not greeted in clear
     try:
         with socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S) as conn:
