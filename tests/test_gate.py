@@ -107,6 +107,13 @@ def test_bad_limits_exit_2(pair, tmp_path, capsys, flags):
     assert not (tmp_path / "out").exists()
 
 
+def test_markdown_naming_a_folder_under_home_is_refused(pair, tmp_path, capsys, monkeypatch):
+    (tmp_path / "home" / "notes").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert _run(pair, tmp_path, "--markdown", "~/notes") == 2
+    assert capsys.readouterr().err.strip() == "error: --markdown ~/notes is a folder; give a file name."
+
+
 def test_python_m_core_exit_code(pair, tmp_path):
     r = subprocess.run([sys.executable, "-m", "core", "compare", "--a", str(pair / "a.csv"), "--b",
                         str(pair / "b.csv"), "--out", str(tmp_path / "o"), "--max-nfr", "0.01"],
