@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from core.datasets import parse_data
 from core.errors import VersusError
 from core.limits import check_path_text
 
@@ -25,6 +24,8 @@ def _local(spec: str) -> Path | None:
 
 def inputs_of(args: argparse.Namespace) -> list[Path]:
     """Every local path the arguments read from (models, tables, runs, the evaluation set)."""
+    from core.datasets import parse_data  # not at import: the CLI answers --help without it
+
     specs = [getattr(args, name, None) for name in ("a", "b", "folder")]
     specs += list(getattr(args, "models", None) or [])
     data = getattr(args, "data", None)
